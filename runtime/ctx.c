@@ -1,0 +1,240 @@
+/* ctx.c — context trees: creation, cancellation, deadlines, arena access.
+ *
+ * One mutex per tree (root->tree_mu) guards every link, waiter list and the
+ * recycled-struct free list; the cancelled flag is written under it and read
+ * lock-free. Deadlines are immutable once a ctx exists, so fx_ctx_done reads
+ * them without locking. */
+#include "internal.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fx__check(int rc, const char *what)
+{
+    if (FX_UNLIKELY(rc != 0)) {
+        fprintf(stderr, "fluxus: %s failed: %s\n", what, strerror(rc));
+        abort();
+    }
+}
+
+static void ctx_init(fx_ctx *ctx, fx__root *root, fx_ctx *parent, const fx_clock *clock)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->root = root;
+    ctx->parent = parent;
+    atomic_init(&ctx->canceled, false);
+    ctx->clock = clock;
+    fx__record_init(ctx);
+}
+
+fx_ctx *fx_ctx_new_clock(const fx_clock *clock)
+{
+    fx__root *root = malloc(sizeof *root);
+    if (root == NULL) return NULL;
+    ctx_init(&root->ctx, root, NULL, clock != NULL ? clock : fx_clock_real());
+    FX__MUST(pthread_mutex_init(&root->tree_mu, NULL));
+    fx__arena_init(&root->arena);
+    root->free_ctx = NULL;
+    return &root->ctx;
+}
+
+fx_ctx *fx_ctx_new(void) { return fx_ctx_new_clock(NULL); }
+
+/* Makes a child linked under parent, with its clock, deadline chain and
+ * cancellation state inherited; the caller then sets its own deadline. */
+static fx_ctx *child_new(fx_ctx *parent, const fx_clock *clock,
+                         bool has_deadline, int64_t deadline)
+{
+    if (parent == NULL) return NULL;
+    fx__root *root = parent->root;
+    FX__MUST(pthread_mutex_lock(&root->tree_mu));
+    fx_ctx *ctx = root->free_ctx;
+    if (ctx != NULL) root->free_ctx = ctx->next_free;
+    else ctx = malloc(sizeof *ctx);
+    if (ctx == NULL) {
+        FX__MUST(pthread_mutex_unlock(&root->tree_mu));
+        return NULL;
+    }
+    ctx_init(ctx, root, parent, clock);
+    ctx->span = parent->span;
+    ctx->dl_head = parent->dl_head;
+    if (has_deadline) {
+        const fx_ctx *up = parent->dl_head;
+        if (up != NULL && up->dl_clock == clock) {
+            /* Same clock: the parent's deadline folds into ours. */
+            if (up->deadline < deadline) deadline = up->deadline;
+            ctx->dl_next = up->dl_next;
+        } else {
+            ctx->dl_next = up;
+        }
+        ctx->has_deadline = true;
+        ctx->dl_clock = clock;
+        ctx->deadline = deadline;
+        ctx->dl_head = ctx;
+    }
+    atomic_store_explicit(&ctx->canceled,
+                          atomic_load_explicit(&parent->canceled, memory_order_relaxed),
+                          memory_order_release);
+    ctx->next_sibling = parent->children;
+    if (parent->children != NULL) parent->children->prev_sibling = ctx;
+    parent->children = ctx;
+    FX__MUST(pthread_mutex_unlock(&root->tree_mu));
+    return ctx;
+}
+
+fx_ctx *fx_ctx_with_cancel(fx_ctx *parent)
+{
+    return parent != NULL ? child_new(parent, parent->clock, false, 0) : NULL;
+}
+
+fx_ctx *fx_ctx_with_timeout(fx_ctx *parent, int64_t ns)
+{
+    if (parent == NULL) return NULL;
+    int64_t deadline = fx__add_sat(fx_clock_now(parent->clock), ns);
+    return child_new(parent, parent->clock, true, deadline);
+}
+
+fx_ctx *fx_ctx_with_deadline(fx_ctx *parent, const fx_clock *clock, int64_t deadline_ns)
+{
+    if (parent == NULL) return NULL;
+    return child_new(parent, clock != NULL ? clock : fx_clock_real(), true, deadline_ns);
+}
+
+/* tree_mu held. */
+static void cancel_locked(fx_ctx *ctx)
+{
+    if (atomic_load_explicit(&ctx->canceled, memory_order_relaxed)) return;  /* subtree already is */
+    atomic_store_explicit(&ctx->canceled, true, memory_order_release);
+    for (fx__waiter *w = ctx->waiters; w != NULL; w = w->next) fx__waiter_wake(w);
+    for (fx_ctx *c = ctx->children; c != NULL; c = c->next_sibling) cancel_locked(c);
+}
+
+void fx_ctx_cancel(fx_ctx *ctx)
+{
+    if (ctx == NULL) return;
+    FX__MUST(pthread_mutex_lock(&ctx->root->tree_mu));
+    cancel_locked(ctx);
+    FX__MUST(pthread_mutex_unlock(&ctx->root->tree_mu));
+}
+
+static bool past_deadline(const fx_ctx *ctx)
+{
+    for (const fx_ctx *d = ctx->dl_head; d != NULL; d = d->dl_next)
+        if (fx_clock_now(d->dl_clock) >= d->deadline) return true;
+    return false;
+}
+
+bool fx_ctx_done(const fx_ctx *ctx)
+{
+    if (atomic_load_explicit(&ctx->canceled, memory_order_acquire)) return true;
+    return FX_UNLIKELY(ctx->dl_head != NULL) && past_deadline(ctx);
+}
+
+int fx_ctx_err(const fx_ctx *ctx)
+{
+    if (atomic_load_explicit(&ctx->canceled, memory_order_acquire)) return FX_ECANCELED;
+    if (ctx->dl_head != NULL && past_deadline(ctx)) return FX_EDEADLINE;
+    return 0;
+}
+
+const fx_clock *fx_ctx_clock(const fx_ctx *ctx) { return ctx->clock; }
+
+void fx_ctx_free(fx_ctx *ctx)
+{
+    if (ctx == NULL) return;
+    fx__root *root = ctx->root;
+    if (ctx->parent == NULL) {
+        assert(ctx->children == NULL && "fx_ctx_free: free the children first");
+        assert(ctx->waiters == NULL && "fx_ctx_free: a thread still sleeps on it");
+        while (root->free_ctx != NULL) {
+            fx_ctx *next = root->free_ctx->next_free;
+            free(root->free_ctx);
+            root->free_ctx = next;
+        }
+        fx__arena_destroy(&root->arena);
+        FX__MUST(pthread_mutex_destroy(&root->tree_mu));
+        free(root);
+        return;
+    }
+    FX__MUST(pthread_mutex_lock(&root->tree_mu));
+    assert(ctx->children == NULL && "fx_ctx_free: free the children first");
+    assert(ctx->waiters == NULL && "fx_ctx_free: a thread still sleeps on it");
+    if (ctx->prev_sibling != NULL) ctx->prev_sibling->next_sibling = ctx->next_sibling;
+    else ctx->parent->children = ctx->next_sibling;
+    if (ctx->next_sibling != NULL) ctx->next_sibling->prev_sibling = ctx->prev_sibling;
+    ctx->next_free = root->free_ctx;
+    root->free_ctx = ctx;
+    FX__MUST(pthread_mutex_unlock(&root->tree_mu));
+}
+
+bool fx__ctx_add_waiter(fx_ctx *ctx, fx__waiter *w)
+{
+    FX__MUST(pthread_mutex_lock(&ctx->root->tree_mu));
+    bool ok = !atomic_load_explicit(&ctx->canceled, memory_order_relaxed);
+    if (ok) {
+        w->prev = NULL;
+        w->next = ctx->waiters;
+        if (ctx->waiters != NULL) ctx->waiters->prev = w;
+        ctx->waiters = w;
+    }
+    FX__MUST(pthread_mutex_unlock(&ctx->root->tree_mu));
+    return ok;
+}
+
+void fx__ctx_remove_waiter(fx_ctx *ctx, fx__waiter *w)
+{
+    FX__MUST(pthread_mutex_lock(&ctx->root->tree_mu));
+    if (w->prev != NULL) w->prev->next = w->next;
+    else ctx->waiters = w->next;
+    if (w->next != NULL) w->next->prev = w->prev;
+    FX__MUST(pthread_mutex_unlock(&ctx->root->tree_mu));
+}
+
+/* ------------------------------------------------------------ arena API */
+
+void *fx_alloc(fx_ctx *ctx, size_t n)
+{
+    return fx__arena_alloc(&ctx->root->arena, n);
+}
+
+char *fx_strdup(fx_ctx *ctx, const char *s)
+{
+    if (s == NULL) return NULL;
+    size_t n = strlen(s) + 1;
+    char *p = fx_alloc(ctx, n);
+    if (p != NULL) memcpy(p, s, n);
+    return p;
+}
+
+char *fx_vsprintf(fx_ctx *ctx, const char *fmt, va_list ap)
+{
+    va_list cp;
+    va_copy(cp, ap);
+    int len = vsnprintf(NULL, 0, fmt, cp);
+    va_end(cp);
+    if (len < 0) return NULL;
+    char *p = fx_alloc(ctx, (size_t)len + 1);
+    if (p != NULL) vsnprintf(p, (size_t)len + 1, fmt, ap);
+    return p;
+}
+
+char *fx_sprintf(fx_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = fx_vsprintf(ctx, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+void fx_ctx_reset(fx_ctx *ctx)
+{
+    fx__record_init(ctx);
+    ctx->span = ctx->parent != NULL ? ctx->parent->span : NULL;
+    if (ctx->parent == NULL) {
+        assert(ctx->children == NULL && "fx_ctx_reset: a root's children must be freed first");
+        fx__arena_reset(&ctx->root->arena);
+    }
+}

@@ -1,0 +1,52 @@
+/* fluxus/gen.h — support for fluxc's output, NOT for hand-written code.
+ *
+ * These functions keep a context's error record (fx_ctx_error) meaningful
+ * while a failure travels up through nested components. Like the rest of
+ * the error record they are called by the thread running on ctx. Stage and
+ * component names are stored as given: pass static strings.
+ *
+ * Record states. Each context's record is
+ *   - none     (new ctx, after fx_ctx_reset or fx__ctx_clear_error),
+ *   - fresh    (written by fx_fail, not yet attributed to a stage), or
+ *   - claimed  (attributed: written or adopted by the functions below).
+ *
+ * fx__stage_fail(ctx, rc, stage) — a stage or nested component returned rc:
+ *   1. fresh with code rc      -> the stage's own fx_fail: set its stage
+ *                                 (if NULL) and mark it claimed;
+ *   2. claimed with code rc    -> an inner component already attributed this
+ *                                 failure: leave it (the innermost name wins);
+ *   3. anything else           -> record a new claimed {rc, stage, message
+ *                                 NULL, index -1}. A fresh record with another
+ *                                 code is stale (the stage called fx_fail and
+ *                                 then returned something else): replaced.
+ *   A fresh record is consumed by the first fx__stage_fail, so a stale
+ *   fx_fail record can never be attributed to a later failure. A claimed
+ *   record stays claimed until it is replaced, cleared or reset: between runs
+ *   on one ctx call fx_ctx_reset(), or a stage that returns (without fx_fail)
+ *   the same code as the previous, unreset failure is reported under the
+ *   previous failure's stage.
+ *
+ * All return the code they recorded. On arena OOM the record is kept inside
+ * the ctx without its message/cause. */
+#ifndef FLUXUS_GEN_H
+#define FLUXUS_GEN_H
+
+#include <fluxus/ctx.h>
+
+/* A stage returned rc != 0 (rules above). rc 0 is a caller bug: recorded as
+ * FX_EINVAL. Returns rc. */
+int fx__stage_fail(fx_ctx *ctx, int rc, const char *stage);
+
+/* ctx is done: records a new claimed {fx_ctx_err(ctx), stage, message NULL}
+ * and returns that code (FX_EINVAL, recorded, if ctx is not done). */
+int fx__ctx_fail(fx_ctx *ctx, const char *stage);
+
+/* An on_error handler swallowed the error: the record goes back to none. */
+void fx__ctx_clear_error(fx_ctx *ctx);
+
+/* Records a new claimed {code, component, message (copied into the arena;
+ * NULL = default text)} whose cause is a copy of the current record (none ->
+ * no cause); used when on_error replaces a code. Returns code. */
+int fx__error_wrap(fx_ctx *ctx, int code, const char *component, const char *message);
+
+#endif /* FLUXUS_GEN_H */

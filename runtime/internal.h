@@ -1,0 +1,120 @@
+/* runtime/internal.h — private to libfluxus: shared struct layouts and the
+ * helpers the runtime's files use on each other. Nothing here is API. */
+#ifndef FLUXUS_RUNTIME_INTERNAL_H
+#define FLUXUS_RUNTIME_INTERNAL_H
+
+#include <fluxus/fluxus.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------ util */
+
+/* A failing pthread_* call is a bug: report it and abort. */
+void fx__check(int rc, const char *what);
+#define FX__MUST(call) fx__check((call), #call)
+
+static inline int64_t fx__add_sat(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b) return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b) return INT64_MIN;
+    return a + b;
+}
+
+/* ------------------------------------------------------------ clock.c */
+
+/* One thread blocked in fx_clock_sleep*: lives on the sleeper's stack.
+ * Wakers (fx_ctx_cancel, fx_clock_fake_advance) set `woken` under `mu` and
+ * signal; they find the waiter through lists whose own locks they hold, and
+ * the sleeper unlinks itself under those locks before returning, so no
+ * waker ever touches a dead waiter. Lock order: tree/clock lock, then mu. */
+typedef struct fx__waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;                /* CLOCK_MONOTONIC */
+    bool woken;                         /* mu */
+    struct fx__waiter *prev, *next;     /* in its ctx's waiter list: root tree_mu */
+} fx__waiter;
+
+void fx__waiter_wake(fx__waiter *w);
+
+/* ------------------------------------------------------------ arena.c */
+
+typedef struct fx__chunk fx__chunk;
+
+/* Chunked bump allocator. Small requests bump through a list of equal
+ * chunks; large ones get a chunk each. Reset keeps every chunk. All fields
+ * guarded by mu. */
+typedef struct fx__arena {
+    pthread_mutex_t mu;
+    fx__chunk *small_head;   /* small chunks in allocation order */
+    fx__chunk *small_cur;    /* the one being bumped; those after it are empty */
+    fx__chunk *big;          /* large-request chunks, used or free */
+} fx__arena;
+
+void  fx__arena_init(fx__arena *a);
+void *fx__arena_alloc(fx__arena *a, size_t n);
+void  fx__arena_reset(fx__arena *a);
+void  fx__arena_destroy(fx__arena *a);
+
+/* ------------------------------------------------------------ ctx.c */
+
+typedef enum fx__rec_state {
+    FX__REC_NONE,
+    FX__REC_FRESH,           /* by fx_fail, not yet attributed */
+    FX__REC_CLAIMED          /* attributed to a stage in this failure */
+} fx__rec_state;
+
+typedef struct fx__root fx__root;
+
+struct fx_ctx {
+    fx__root *root;                     /* immutable */
+    fx_ctx *parent;                     /* immutable; NULL for a root */
+    fx_ctx *children;                   /* tree_mu */
+    fx_ctx *prev_sibling, *next_sibling;/* tree_mu */
+    fx__waiter *waiters;                /* tree_mu: threads sleeping on this ctx */
+    atomic_bool canceled;               /* written under tree_mu, read lock-free */
+
+    const fx_clock *clock;              /* immutable; never NULL */
+    /* Deadlines: a ctx is past its deadline when any ctx in the chain
+     * dl_head, dl_head->dl_next, … has now(dl_clock) >= deadline. Ancestor
+     * deadlines on the same clock are folded into the child's by clamping,
+     * so the chain only grows when clocks differ. All immutable. */
+    bool has_deadline;
+    const fx_clock *dl_clock;
+    int64_t deadline;
+    const fx_ctx *dl_head;              /* self if has_deadline, else parent's dl_head */
+    const fx_ctx *dl_next;              /* has_deadline only: next deadline not implied by ours */
+
+    /* Error record and current span: owned by the thread running on ctx. */
+    fx_error *error;                    /* NULL, in the arena, or &fallback */
+    fx__rec_state rec_state;
+    fx_error fallback;                  /* record kept here when the arena is out of memory */
+    void *span;
+
+    fx_ctx *next_free;                  /* in root->free_ctx when recycled: tree_mu */
+};
+
+struct fx__root {
+    fx_ctx ctx;                         /* the root context itself */
+    pthread_mutex_t tree_mu;            /* the tree: links, waiters, cancel, free list */
+    fx__arena arena;
+    fx_ctx *free_ctx;                   /* recycled child structs: tree_mu */
+};
+
+/* Registers w on ctx so that cancellation wakes it. Returns false, without
+ * registering, when ctx is already cancelled. */
+bool fx__ctx_add_waiter(fx_ctx *ctx, fx__waiter *w);
+void fx__ctx_remove_waiter(fx_ctx *ctx, fx__waiter *w);
+
+/* ------------------------------------------------------------ runtime.c */
+
+const fx_metrics *fx__runtime_metrics(const fx_runtime *rt);
+const fx_tracer *fx__runtime_tracer(const fx_runtime *rt);
+
+/* ------------------------------------------------------------ record.c */
+
+void fx__record_init(fx_ctx *ctx);
+
+#endif /* FLUXUS_RUNTIME_INTERNAL_H */

@@ -1,0 +1,79 @@
+/* runtime.c — fx_runtime: configuration shared by pipeline instances, and
+ * the process-wide default runtime. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+struct fx_runtime {
+    struct fx__runtime_head head;      /* first: read by fx_runtime_observed */
+    int threads;
+    const fx_clock *clock;             /* never NULL */
+    const fx_metrics *metrics;         /* NULL = none */
+    const fx_tracer *tracer;           /* NULL = none */
+    bool is_default;
+    /* The worker pool (a later issue) lives here: threads, job queue, its
+     * lock; created in runtime_init, joined in fx_runtime_free. */
+};
+
+/* The external definition of the inline function in observe.h. */
+extern inline bool fx_runtime_observed(const fx_runtime *rt);
+
+const char *fx_version(void) { return FX_VERSION_STRING; }
+
+static int cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 4096 ? 4096 : (int)n;
+}
+
+static void runtime_init(fx_runtime *rt, const fx_runtime_config *cfg)
+{
+    fx_runtime_config def = { 0 };
+    if (cfg == NULL) cfg = &def;
+    rt->threads = cfg->threads > 0 ? cfg->threads : cpu_count();
+    rt->clock = cfg->clock != NULL ? cfg->clock : fx_clock_real();
+    rt->metrics = cfg->metrics;
+    rt->tracer = cfg->tracer;
+    rt->head.observed = cfg->metrics != NULL || cfg->tracer != NULL;
+    rt->is_default = false;
+}
+
+fx_runtime *fx_runtime_new(const fx_runtime_config *cfg)
+{
+    if (cfg != NULL && cfg->threads < 0) return NULL;
+    fx_runtime *rt = malloc(sizeof *rt);
+    if (rt == NULL) return NULL;
+    runtime_init(rt, cfg);
+    return rt;
+}
+
+static fx_runtime default_runtime;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+static void default_init(void)
+{
+    runtime_init(&default_runtime, NULL);
+    default_runtime.is_default = true;
+}
+
+fx_runtime *fx_runtime_default(void)
+{
+    FX__MUST(pthread_once(&default_once, default_init));
+    return &default_runtime;
+}
+
+void fx_runtime_free(fx_runtime *rt)
+{
+    if (rt == NULL || rt->is_default) return;
+    free(rt);
+}
+
+int fx_runtime_threads(const fx_runtime *rt) { return rt->threads; }
+
+const fx_clock *fx_runtime_clock(const fx_runtime *rt) { return rt->clock; }
+
+/* ------------------------------------------------------------ observe */
+
+const fx_metrics *fx__runtime_metrics(const fx_runtime *rt) { return rt->metrics; }
+const fx_tracer *fx__runtime_tracer(const fx_runtime *rt) { return rt->tracer; }
