@@ -1,0 +1,172 @@
+# fluxus — top-level build. Outputs go under $(BUILD); nothing is written elsewhere.
+#
+#   make            fluxc and libfluxus.a
+#   make check      every test (unit, golden diagnostics, generated code, examples)
+#   make demo       build and run examples/quickstart
+#   make SAN=asan check / SAN=tsan check   the same under sanitizers (own build dir)
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+SAN      ?=
+ifeq ($(SAN),)
+BUILD    ?= build
+else
+BUILD    ?= build/$(SAN)
+endif
+
+CC       ?= cc
+RE2C     ?= re2c
+LEMON    ?= lemon
+LEMPAR   ?= $(firstword $(wildcard /usr/share/lemon/lempar.c /usr/local/share/lemon/lempar.c /usr/share/lemon/lempar.c))
+WERROR   ?= -Werror
+OPT      ?= -O2 -g
+WARN     := -Wall -Wextra -Wpedantic $(WERROR)
+SANFLAGS_asan := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SANFLAGS_tsan := -fsanitize=thread
+SANFLAGS := $(SANFLAGS_$(SAN))
+CPPFLAGS := -D_POSIX_C_SOURCE=200809L -Iruntime/include
+CFLAGS   := -std=c11 $(OPT) $(WARN) $(SANFLAGS) -pthread $(EXTRA_CFLAGS)
+LDFLAGS  := $(SANFLAGS) -pthread $(EXTRA_LDFLAGS)
+DEPFLAGS  = -MMD -MP
+
+FLUXC    := $(BUILD)/fluxc
+LIBFX    := $(BUILD)/libfluxus.a
+STAMP    := $(BUILD)/.bootstrap-ok
+
+all: $(FLUXC) $(LIBFX)
+
+# ---------------------------------------------------------------- bootstrap
+$(STAMP): tools/bootstrap.sh
+	@mkdir -p $(@D)
+	@sh tools/bootstrap.sh
+	@touch $@
+
+bootstrap: $(STAMP)
+
+# ---------------------------------------------------------------- runtime
+RT_SRC := $(wildcard runtime/*.c)
+RT_OBJ := $(RT_SRC:%.c=$(BUILD)/%.o)
+
+$(LIBFX): $(RT_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+# ---------------------------------------------------------------- fluxc
+GEN_SRC    := $(wildcard gen/*.c)
+GEN_OBJ    := $(GEN_SRC:%.c=$(BUILD)/%.o)
+PARSER_C   := $(BUILD)/grammar/fx_parse.c
+PARSER_H   := $(BUILD)/grammar/fx_parse.h
+LEXER_C    := $(BUILD)/grammar/fx_lex.c
+TMPL_C     := $(BUILD)/grammar/templates.c
+TEMPLATES  := $(sort $(wildcard templates/*))
+FRONT_OBJ  := $(PARSER_C:.c=.o) $(LEXER_C:.c=.o) $(TMPL_C:.c=.o)
+FLUXC_OBJ  := $(filter-out $(BUILD)/gen/main.o,$(GEN_OBJ)) $(FRONT_OBJ)
+VERSION    := 0.1.0
+GEN_CPPFLAGS := -Igen -I$(BUILD)/grammar -DFLUXC_VERSION='"$(VERSION)"'
+
+$(PARSER_C) $(PARSER_H): grammar/fx_parse.y $(STAMP)
+	@mkdir -p $(BUILD)/grammar
+	$(LEMON) -q -T$(LEMPAR) -d$(BUILD)/grammar grammar/fx_parse.y
+
+$(LEXER_C): grammar/fx_lex.re $(STAMP)
+	@mkdir -p $(@D)
+	$(RE2C) -W -Werror --no-generation-date --no-version -o $@ grammar/fx_lex.re
+
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O1 $(WARN) -o $@ $<
+
+$(TMPL_C): $(BUILD)/tools/embed $(TEMPLATES)
+	@mkdir -p $(@D)
+	$(BUILD)/tools/embed $@ $(TEMPLATES)
+
+# Everything in gen/ sees the generated parser header.
+$(GEN_OBJ) $(FRONT_OBJ): | $(PARSER_H)
+$(GEN_OBJ): $(PARSER_H)
+
+$(BUILD)/gen/%.o: gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(GEN_CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c
+	$(CC) $(CPPFLAGS) $(GEN_CPPFLAGS) $(CFLAGS) -Wno-unused-parameter $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/runtime/%.o: runtime/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(FLUXC): $(BUILD)/gen/main.o $(FLUXC_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+# ---------------------------------------------------------------- tests
+# tests/test_runtime_*.c : runtime units, linked with libfluxus
+# tests/test_fluxc_*.c   : compiler units, linked with fluxc's objects
+# tests/e2e/NAME.fx + tests/e2e/NAME.c : generated-code tests (module NAME)
+# tests/golden/*.fx      : exact diagnostics (tests/run_golden.sh)
+CMOCKA_LIBS := -lcmocka
+SUPPORT_SRC := $(wildcard tests/support/*.c)
+SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(BUILD)/%.o)
+
+RT_TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_runtime_*.c))
+FLUXC_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_fluxc_*.c))
+E2E_NAMES   := $(patsubst tests/e2e/%.fx,%,$(wildcard tests/e2e/*.fx))
+E2E_TESTS   := $(E2E_NAMES:%=$(BUILD)/tests/e2e/%/test)
+
+$(BUILD)/tests/%.o: tests/%.c $(STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(GEN_CPPFLAGS) -Itests/support $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(RT_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SUPPORT_OBJ) $(LIBFX)
+	$(CC) $(LDFLAGS) -o $@ $< $(SUPPORT_OBJ) $(LIBFX) $(CMOCKA_LIBS) -lm
+
+$(FLUXC_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(FLUXC_OBJ) $(SUPPORT_OBJ) $(LIBFX)
+	$(CC) $(LDFLAGS) -o $@ $< $(FLUXC_OBJ) $(SUPPORT_OBJ) $(LIBFX) $(CMOCKA_LIBS) -lm
+
+# Generated code is compiled with the strict flags, exactly as a user would.
+$(BUILD)/tests/e2e/%/gen.stamp: tests/e2e/%.fx $(FLUXC)
+	@mkdir -p $(@D)
+	$(FLUXC) -o $(@D) $<
+	@touch $@
+
+$(BUILD)/tests/e2e/%/test: $(BUILD)/tests/e2e/%/gen.stamp tests/e2e/%.c $(SUPPORT_OBJ) $(LIBFX)
+	$(CC) $(CPPFLAGS) -I$(@D) -Itests/support $(CFLAGS) -o $@ tests/e2e/$*.c $(@D)/$*.c \
+	    $(SUPPORT_OBJ) $(LIBFX) $(CMOCKA_LIBS) -lm $(E2E_LDFLAGS_$*)
+
+TESTS := $(RT_TESTS) $(FLUXC_TESTS) $(E2E_TESTS)
+
+check: all $(TESTS) examples
+	@sh tests/run_tests.sh $(TESTS)
+	@sh tests/run_golden.sh $(FLUXC) tests/golden
+	@$(MAKE) --no-print-directory run-examples
+
+# ---------------------------------------------------------------- examples
+EXAMPLES := $(patsubst examples/%/,%,$(dir $(wildcard examples/*/Makefile)))
+
+examples: all
+	@for e in $(EXAMPLES); do \
+	  $(MAKE) --no-print-directory -C examples/$$e FLUXC=$(abspath $(FLUXC)) LIBFX=$(abspath $(LIBFX)) \
+	    OUT=$(abspath $(BUILD))/examples/$$e CFLAGS_EXTRA="$(SANFLAGS)" || exit 1; done
+
+run-examples: examples
+	@for e in $(EXAMPLES); do \
+	  $(MAKE) --no-print-directory -C examples/$$e FLUXC=$(abspath $(FLUXC)) LIBFX=$(abspath $(LIBFX)) \
+	    OUT=$(abspath $(BUILD))/examples/$$e CFLAGS_EXTRA="$(SANFLAGS)" run >/dev/null || exit 1; \
+	  echo "example $$e: ok"; done
+
+demo: all
+	@$(MAKE) --no-print-directory -C examples/quickstart FLUXC=$(abspath $(FLUXC)) \
+	    LIBFX=$(abspath $(LIBFX)) OUT=$(abspath $(BUILD))/examples/quickstart run
+
+check-asan:
+	$(MAKE) SAN=asan check
+check-tsan:
+	$(MAKE) SAN=tsan check
+
+clean:
+	rm -rf build
+
+.PHONY: all bootstrap check examples run-examples demo clean check-asan check-tsan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
