@@ -106,6 +106,10 @@ $(FLUXC): $(BUILD)/gen/main.o $(FLUXC_OBJ)
 # tests/e2e/NAME.fx + tests/e2e/NAME.c : generated-code tests (module NAME)
 # tests/golden/*.fx      : exact diagnostics (tests/run_golden.sh)
 CMOCKA_LIBS := -lcmocka
+# Tests that count allocations link through tests/support/malloc_count.c.
+WRAP_MALLOC := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+TEST_LDFLAGS_test_runtime_ctx := $(WRAP_MALLOC)
+E2E_LDFLAGS_e2e_alloc := $(WRAP_MALLOC)
 SUPPORT_SRC := $(wildcard tests/support/*.c)
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(BUILD)/%.o)
 
@@ -119,7 +123,7 @@ $(BUILD)/tests/%.o: tests/%.c $(STAMP)
 	$(CC) $(CPPFLAGS) $(GEN_CPPFLAGS) -Itests/support $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(RT_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SUPPORT_OBJ) $(LIBFX)
-	$(CC) $(LDFLAGS) -o $@ $< $(SUPPORT_OBJ) $(LIBFX) $(CMOCKA_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $< $(SUPPORT_OBJ) $(LIBFX) $(CMOCKA_LIBS) -lm $(TEST_LDFLAGS_$*)
 
 $(FLUXC_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(FLUXC_OBJ) $(SUPPORT_OBJ) $(LIBFX)
 	$(CC) $(LDFLAGS) -o $@ $< $(FLUXC_OBJ) $(SUPPORT_OBJ) $(LIBFX) $(CMOCKA_LIBS) -lm
@@ -131,7 +135,7 @@ $(BUILD)/tests/e2e/%/gen.stamp: tests/e2e/%.fx $(FLUXC)
 	@touch $@
 
 $(BUILD)/tests/e2e/%/test: $(BUILD)/tests/e2e/%/gen.stamp tests/e2e/%.c $(SUPPORT_OBJ) $(LIBFX)
-	$(CC) $(CPPFLAGS) -I$(@D) -Itests/support $(CFLAGS) -o $@ tests/e2e/$*.c $(@D)/$*.c \
+	$(CC) $(CPPFLAGS) -I$(@D) -Itests/e2e -Itests/support $(CFLAGS) -o $@ tests/e2e/$*.c $(@D)/$*.c \
 	    $(SUPPORT_OBJ) $(LIBFX) $(CMOCKA_LIBS) -lm $(E2E_LDFLAGS_$*)
 
 TESTS := $(RT_TESTS) $(FLUXC_TESTS) $(E2E_TESTS)
