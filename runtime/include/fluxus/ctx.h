@@ -42,7 +42,7 @@ fx_ctx *fx_ctx_new_clock(const fx_clock *clock);
 
 /* A child cancelled with its parent or by fx_ctx_cancel on itself. It has
  * its parent's clock and deadlines. Born cancelled when the parent is.
- * NULL on OOM (child structs are recycled by the root: steady-state
+ * The parent must outlive it. NULL on OOM or when parent is NULL (child structs are recycled by the root: steady-state
  * creation does not call malloc). */
 fx_ctx *fx_ctx_with_cancel(fx_ctx *parent);
 

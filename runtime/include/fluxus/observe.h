@@ -88,7 +88,9 @@ typedef struct fx_observation {
  * The current span is one field of the ctx, swapped by begin/end: correct
  * for components that run one after another or nested on one ctx. Work that
  * runs concurrently must run on child contexts (which start with their
- * parent's current span); the concurrent combinators do that. */
+ * parent's current span); the concurrent combinators do that.
+ * Called by the thread running c on ctx; never fails; allocates nothing
+ * itself (callbacks may). */
 void fx_observe_begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs);
 
 /* Ends the observation begun with the same obs: duration = now - start on
@@ -97,7 +99,7 @@ void fx_observe_begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_obs
  * rc). On the span: attribute "fluxus.stage.duration_ms", record_error(rc,
  * text) when rc != 0 (text = ctx's error record formatted when its code is
  * rc, else fx_strerror(rc)), then end_span; ctx's current span goes back to
- * obs->parent_span. */
+ * obs->parent_span. Same thread as the matching begin; never fails. */
 void fx_observe_end(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc);
 
 #endif /* FLUXUS_OBSERVE_H */
