@@ -6,6 +6,7 @@
 #   make SAN=asan check / SAN=tsan check   the same under sanitizers (own build dir)
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .SUFFIXES:
 
 SAN      ?=
@@ -66,9 +67,12 @@ FLUXC_OBJ  := $(filter-out $(BUILD)/gen/main.o,$(GEN_OBJ)) $(FRONT_OBJ)
 VERSION    := 0.1.0
 GEN_CPPFLAGS := -Igen -I$(BUILD)/grammar -DFLUXC_VERSION='"$(VERSION)"'
 
-$(PARSER_C) $(PARSER_H): grammar/fx_parse.y $(STAMP)
+# lemon leaves an unchanged header alone: touch it so make sees it as new.
+$(PARSER_C): grammar/fx_parse.y $(STAMP)
 	@mkdir -p $(BUILD)/grammar
 	$(LEMON) -q -T$(LEMPAR) -d$(BUILD)/grammar grammar/fx_parse.y
+	@touch $(PARSER_H)
+$(PARSER_H): $(PARSER_C)
 
 $(LEXER_C): grammar/fx_lex.re $(STAMP)
 	@mkdir -p $(@D)
@@ -98,7 +102,7 @@ $(BUILD)/runtime/%.o: runtime/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(FLUXC): $(BUILD)/gen/main.o $(FLUXC_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 # ---------------------------------------------------------------- tests
 # tests/test_runtime_*.c : runtime units, linked with libfluxus
