@@ -24,6 +24,7 @@ static struct team_stats *team_slot(struct team_stats *t, size_t *n, const char 
             return &t[i];
     if (*n == MAX_TEAMS)
         return NULL;
+    memset(&t[*n], 0, sizeof t[*n]);
     t[*n].team = team;   /* static strings from the directory */
     return &t[(*n)++];
 }
@@ -53,12 +54,13 @@ int main(int argc, char **argv)
 
     struct team_stats stats[MAX_TEAMS];
     size_t nteams = 0;
-    unsigned lines = 0, parsed = 0, rejected = 0, slow = 0, server_errors = 0;
+    unsigned lineno = 0, lines = 0, parsed = 0, rejected = 0, slow = 0, server_errors = 0;
     char line[1024];
 
     printf("notable requests in %s:\n", path);
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\r\n")] = '\0';
+        lineno++;
         if (line[0] == '\0' || line[0] == '#')
             continue;
         lines++;
@@ -68,7 +70,7 @@ int main(int argc, char **argv)
         if (rc != 0) {
             char why[256];
             fx_error_format(fx_ctx_error(ctx), why, sizeof why);
-            printf("  line %u rejected: %s\n", lines, why);
+            printf("  line %u rejected: %s\n", lineno, why);
             rejected++;
             fx_ctx_reset(ctx);
             continue;
