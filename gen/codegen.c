@@ -423,13 +423,13 @@ static void define_type(TypeGen *tg, const Type *t)
             if (d->fields[i].type != NULL && d->fields[i].type->resolved != NULL)
                 need_complete(tg, d->fields[i].type->resolved);
         put(g, "\n/* struct %s  (%s:%d) */\n", d->name, g->fx_base, d->loc.line);
-        put(g, "struct %s {\n", d->name);
+        put(g, "typedef struct %s {\n", d->name);
         for (size_t i = 0; i < d->nfields; i++) {
             const Type *ft = d->fields[i].type != NULL ? d->fields[i].type->resolved : NULL;
             if (ft != NULL)
                 put(g, "    %s;\n", type_c_decl(c, ft, d->fields[i].name));
         }
-        put(g, "};\n");
+        put(g, "} %s;\n", d->name);
         break;
     }
     case TY_SLICE:

@@ -129,8 +129,9 @@ static Ends walk(Dot *d, int depth, const Expr *e)
         buf_puts(d->out, "label=\"");
         Buf b;
         buf_init(&b);
-        buf_printf(&b, "%s: %s -> %s", e->label != NULL ? e->label : e->decl->name, e->in->fx_name,
-                   e->out->fx_name);
+        buf_printf(&b, "%s: %s -> %s", e->decl->name, e->in->fx_name, e->out->fx_name);
+        if (e->label != NULL && strcmp(e->label, e->decl->name) != 0)
+            buf_printf(&b, " (as %s)", e->label);
         put_escaped(d->out, b.data);
         buf_free(&b);
         buf_puts(d->out, "\";\n");
