@@ -8,6 +8,11 @@
 
 #include "fluxc.h"
 
+static bool is_utf8_continuation(char ch)
+{
+    return ((unsigned char)ch & 0xC0) == 0x80;
+}
+
 static void print_source_line(FILE *out, Loc loc)
 {
     const char *text = loc.src->text;
@@ -24,13 +29,17 @@ static void print_source_line(FILE *out, Loc loc)
         fputc(*p == '\t' ? ' ' : (*p == '\r' ? ' ' : *p), out);
     fputc('\n', out);
 
+    /* One mark per character, not per byte, so that the caret stays under
+     * its token after UTF-8 text (in a comment or a string). */
     fputs("    ", out);
     for (const char *p = start; p < loc.p; p++)
-        fputc(' ', out);
+        if (!is_utf8_continuation(*p))
+            fputc(' ', out);
     fputc('^', out);
     /* underline the span, up to the end of its first line */
     for (const char *p = loc.p + 1; p < loc.p + loc.len && p < end; p++)
-        fputc('~', out);
+        if (!is_utf8_continuation(*p))
+            fputc('~', out);
     fputc('\n', out);
 }
 

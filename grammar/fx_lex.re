@@ -64,11 +64,55 @@ static Token lex_error(Lexer *lx, Loc at, const char *fmt, ...)
 static const char *describe_byte(Lexer *lx, unsigned char ch)
 {
     char tmp[16];
-    if (ch >= 0x20 && ch < 0x7f && ch != '\'')
+    if (ch == '\'' || ch == '\\')
+        snprintf(tmp, sizeof tmp, "'\\%c'", ch);
+    else if (ch >= 0x20 && ch < 0x7f)
         snprintf(tmp, sizeof tmp, "'%c'", ch);
     else
         snprintf(tmp, sizeof tmp, "'\\x%02X'", ch);
     return intern_cstr(lx->c, tmp);
+}
+
+/* The length of the well-formed UTF-8 sequence at p (2 to 4), or 0. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *lim, uint32_t *cp)
+{
+    size_t n;
+    uint32_t v;
+    if (p[0] >= 0xC2 && p[0] <= 0xDF) n = 2, v = p[0] & 0x1F;
+    else if (p[0] >= 0xE0 && p[0] <= 0xEF) n = 3, v = p[0] & 0x0F;
+    else if (p[0] >= 0xF0 && p[0] <= 0xF4) n = 4, v = p[0] & 0x07;
+    else return 0;
+    if ((size_t)(lim - p) < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        v = v << 6 | (p[i] & 0x3F);
+    }
+    if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return n;
+}
+
+/* A character that starts no token: say which one, as a C programmer
+ * would want to see it (a UTF-8 character as U+XXXX, and a hint for the
+ * usual suspects). */
+static Token lex_bad_char(Lexer *lx)
+{
+    const unsigned char *p = lx->tok;
+    uint32_t cp = 0;
+    size_t n = utf8_len(p, lx->lim, &cp);
+    if (n > 0) {
+        lx->cur = p + n;
+        return lex_error(lx, loc_here(lx, p, lx->cur), "unexpected character U+%04X in input", (unsigned)cp);
+    }
+    if (*p == '-' && p + 1 < lx->lim && p[1] >= '0' && p[1] <= '9')
+        return lex_error(lx, loc_here(lx, p, lx->cur), "unexpected character '-' in input (numbers cannot be negative)");
+    if (*p == '\'' )
+        return lex_error(lx, loc_here(lx, p, lx->cur), "unexpected character %s in input (strings use double quotes)",
+                         describe_byte(lx, *p));
+    return lex_error(lx, loc_here(lx, p, lx->cur), "unexpected character %s in input", describe_byte(lx, *p));
 }
 
 static int hexval(unsigned char ch)
@@ -142,17 +186,22 @@ static Token lex_string(Lexer *lx)
 static bool skip_block_comment(Lexer *lx)
 {
     const unsigned char *p = lx->cur;
+    const unsigned char *line_start = lx->line_start;
+    int line = lx->line;
     while (p + 1 < lx->lim) {
         if (p[0] == '*' && p[1] == '/') {
             lx->cur = p + 2;
+            lx->line = line;
+            lx->line_start = line_start;
             return true;
         }
         if (*p == '\n') {
-            lx->line++;
-            lx->line_start = p + 1;
+            line++;
+            line_start = p + 1;
         }
         p++;
     }
+    /* unterminated: keep the position of the opener for the message */
     return false;
 }
 
@@ -336,8 +385,7 @@ static Token next_token(Lexer *lx)
         ">"   { return make(lx, FX_TK_GT); }
         "="   { return make(lx, FX_TK_EQ); }
 
-        *     { return lex_error(lx, loc_here(lx, lx->tok, lx->cur), "unexpected character %s in input",
-                                 describe_byte(lx, *lx->tok)); }
+        *     { return lex_bad_char(lx); }
     */
     }
 }
