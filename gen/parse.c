@@ -43,14 +43,40 @@ static void describe_expected(Buf *b, const int *expected, size_t n)
     }
 }
 
+/* The parser's state plus what only the driver needs: ParseState comes
+ * first, so the ParseState * lemon hands back is also a ParseDriver *. */
+typedef struct ParseDriver {
+    ParseState ps;
+    Loc prev;          /* the token before the one being parsed */
+    bool have_prev;
+} ParseDriver;
+
+/* Just past the end of a token, as a one-column span. */
+static Loc loc_after(Loc l)
+{
+    Loc a = l;
+    a.p = l.p + l.len;
+    a.col = l.col + (int)l.len;
+    a.len = 1;
+    for (const char *p = l.p; p < l.p + l.len; p++)
+        if (*p == '\n')
+            return l;   /* a span over several lines: stay at its start */
+    return a;
+}
+
 void fx_parse_report(ParseState *ps, const Token *found, const int *expected, size_t nexpected)
 {
     if (found->kind == FX_TK_ERROR)
         return;   /* the lexer has said what is wrong */
+    const ParseDriver *pd = (const ParseDriver *)ps;
     Buf b;
     buf_init(&b);
     describe_expected(&b, expected, nexpected);
     Loc at = found->kind == 0 ? ps->eof_loc : found->loc;
+    /* A missing ';' at the end of a line belongs to that line, not to the
+     * first token of the next declaration (as in C compilers). */
+    if (found->kind != 0 && pd->have_prev && has(expected, nexpected, FX_TK_SEMI) && found->loc.line > pd->prev.line)
+        at = loc_after(pd->prev);
     if (nexpected == 0)
         diag_error(ps->c, at, "unexpected %s", token_describe(ps->c, found));
     else
@@ -82,15 +108,16 @@ static Loc eof_loc(const Source *src)
 
 bool parse_source(Compiler *c, const Source *src)
 {
-    ParseState ps;
-    memset(&ps, 0, sizeof ps);
-    ps.c = c;
-    ps.module = c->module;
-    ps.eof_loc = eof_loc(src);
+    ParseDriver pd;
+    memset(&pd, 0, sizeof pd);
+    ParseState *ps = &pd.ps;
+    ps->c = c;
+    ps->module = c->module;
+    ps->eof_loc = eof_loc(src);
 
     Lexer lx;
     lexer_init(&lx, c, src);
-    void *parser = fxParseAlloc(malloc, &ps);
+    void *parser = fxParseAlloc(malloc, ps);
     if (!parser) {
         diag_plain(c, "out of memory");
         return false;
@@ -99,17 +126,19 @@ bool parse_source(Compiler *c, const Source *src)
     for (;;) {
         Token t = lexer_next(&lx);
         if (t.kind == 0)
-            t.loc = ps.eof_loc;
+            t.loc = ps->eof_loc;
         if (t.kind == FX_TK_ERROR) {
-            ps.failed = true;
+            ps->failed = true;
             break;
         }
         fxParse(parser, t.kind, t);
-        if (ps.failed || t.kind == 0)
+        if (ps->failed || t.kind == 0)
             break;
+        pd.prev = t.loc;
+        pd.have_prev = true;
     }
     fxParseFree(parser, free);
-    if (!ps.failed && !c->module->has_module && c->nerrors == errors_before) {
+    if (!ps->failed && !c->module->has_module && c->nerrors == errors_before) {
         Loc at = eof_loc(src);
         at.p = src->text;
         at.line = 1;
@@ -118,5 +147,5 @@ bool parse_source(Compiler *c, const Source *src)
         diag_error(c, at, "missing 'module' declaration (every .fx file starts with 'module NAME;')");
         return false;
     }
-    return !ps.failed && c->nerrors == errors_before;
+    return !ps->failed && c->nerrors == errors_before;
 }
