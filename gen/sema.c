@@ -168,6 +168,8 @@ struct Ctx {
     Compiler *c;
     SemaState *s;
     const Decl *pipeline;  /* the pipeline or stream being checked */
+    Vec *deferred_keys;    /* while struct fields resolve: the KeyValue/Group
+                              TypeExprs whose key is checked once they all have */
 };
 
 static const char *fmt(Compiler *c, const char *f, ...) FXC_PRINTF(2, 3);
@@ -207,6 +209,14 @@ const Decl *sema_lookup(const Compiler *c, const char *name)
             return d;
     }
     return NULL;
+}
+
+/* "a stage", "an extern type" */
+static const char *a_decl_kind(const Decl *d)
+{
+    return d->kind == D_EXTERN ? "an extern type" : d->kind == D_STRUCT ? "a struct" : d->kind == D_STAGE ? "a stage"
+         : d->kind == D_PIPELINE ? "a pipeline" : d->kind == D_POOL ? "a pool" : d->kind == D_STREAM ? "a stream"
+         : "a declaration";
 }
 
 static const char *decl_kind_name(const Decl *d)
@@ -268,6 +278,28 @@ static const char *const builtin_type_names[] = {
     "bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "usize", "str", "KeyValue", "Group",
 };
 
+/* Says why a struct or extern type cannot be a key, at the place that
+ * makes it so. */
+static void note_unhashable(Ctx *x, const Type *t)
+{
+    if (t->kind == TY_EXTERN) {
+        diag_note(x->c, t->decl->name_loc, "'%s' is an extern type: fluxc cannot see its contents to hash them",
+                  t->fx_name);
+        return;
+    }
+    if (t->kind != TY_STRUCT)
+        return;
+    const Decl *d = t->decl;
+    for (size_t i = 0; i < d->nfields; i++) {
+        const Type *ft = d->fields[i].type ? d->fields[i].type->resolved : NULL;
+        if (ft && !type_is_hashable(ft)) {
+            diag_note(x->c, d->fields[i].type->loc, "field '%s' of struct '%s' is %s, which is not hashable",
+                      d->fields[i].name, d->name, ft->fx_name);
+            return;
+        }
+    }
+}
+
 static const Type *resolve_type(Ctx *x, TypeExpr *te)
 {
     Compiler *c = x->c;
@@ -286,7 +318,7 @@ static const Type *resolve_type(Ctx *x, TypeExpr *te)
             return NULL;
         }
         if (d) {
-            diag_error(c, te->loc, "'%s' is a %s, not a type", te->name, decl_kind_name(d));
+            diag_error(c, te->loc, "'%s' is %s, not a type", te->name, a_decl_kind(d));
             note_decl(x, d);
             return NULL;
         }
@@ -318,10 +350,14 @@ static const Type *resolve_type(Ctx *x, TypeExpr *te)
         const Type *v = resolve_type(x, te->args[1]);
         if (!k || !v)
             return NULL;
-        if (!type_is_hashable(k)) {
+        if (x->deferred_keys && k->kind == TY_STRUCT) {
+            /* the key struct's own fields may not be resolved yet */
+            vec_push(x->deferred_keys, te);
+        } else if (!type_is_hashable(k)) {
             diag_error(c, te->args[0]->loc,
                        "key type '%s' is not hashable (keys are integers, bool, str, or structs of those)",
                        k->fx_name);
+            note_unhashable(x, k);
             return NULL;
         }
         return te->resolved = kv ? type_kv(c, k, v) : type_group(c, k, v);
@@ -342,8 +378,8 @@ static void use_cfunc(Ctx *x, const char *name, Loc loc, const char *proto, cons
         if (f->name != name)
             continue;
         if (strcmp(f->proto, proto) != 0) {
-            diag_error(x->c, loc, "C function '%s' is used as %s with prototype '%s'", name, role, proto);
-            diag_note(x->c, f->loc, "but here as %s with prototype '%s'", f->role, f->proto);
+            diag_error(x->c, loc, "C function '%s' is used as the %s with prototype '%s'", name, role, proto);
+            diag_note(x->c, f->loc, "but here as the %s with prototype '%s'", f->role, f->proto);
         }
         return;
     }
@@ -392,9 +428,9 @@ static const char *kind_desc(OptKind k)
     switch (k) {
     case OK_INT: return "an integer";
     case OK_BOOL: return "true or false";
-    case OK_DURATION: return "a duration (like 100ms)";
-    case OK_RATE: return "a rate (like 10/s) or inf";
-    case OK_PERCENT: return "a percentage (like 50%)";
+    case OK_DURATION: return "a duration like 100ms";
+    case OK_RATE: return "a rate like 10/s, or inf";
+    case OK_PERCENT: return "a percentage like 50%";
     case OK_FLOAT: return "a number";
     case OK_STRING: return "a string";
     case OK_CFUNC: return "the name of a C function";
@@ -407,27 +443,33 @@ static const char *kind_desc(OptKind k)
 
 static bool check_component(Ctx *x, Expr *e);
 
+/* A bound as the user would write it: 64, 1ns, 50%. */
+static const char *bound_text(Ctx *x, const OptSpec *o, double b)
+{
+    if (o->kind == OK_DURATION)
+        return b == 1 ? "1ns" : fmt(x->c, "%.0fns", b);
+    if (o->kind == OK_PERCENT)
+        return fmt(x->c, "%.0f%%", b);
+    return fmt(x->c, "%.0f", b);
+}
+
 static bool check_bounds(Ctx *x, const char *comb, const OptSpec *o, const Expr *v, double val, const char *shown)
 {
-    if (o->max < o->min) {
-        if (val < o->min) {
-            diag_error(x->c, v->loc, "option '%s' of %s must be at least %s, found %s", o->name, comb,
-                       o->kind == OK_DURATION ? "1ns" : fmt(x->c, "%g", o->min), shown);
-            return false;
-        }
+    bool bounded = o->max >= o->min;
+    if (val >= o->min && (!bounded || val <= o->max))
         return true;
-    }
-    if (val < o->min || val > o->max) {
-        if (o->kind == OK_PERCENT)
-            diag_error(x->c, v->loc, "option '%s' of %s must be between 0%% and 100%%, found %s", o->name, comb, shown);
-        else if (o->max >= 1e9)
-            diag_error(x->c, v->loc, "option '%s' of %s must be at least %g, found %s", o->name, comb, o->min, shown);
-        else
-            diag_error(x->c, v->loc, "option '%s' of %s must be between %g and %g, found %s", o->name, comb,
-                       o->min, o->max, shown);
-        return false;
-    }
-    return true;
+    /* the very large maxima are there to keep values in range of C's int,
+     * not to describe the option: mention them only when exceeded */
+    if (!bounded || (o->max >= 1e9 && val < o->min))
+        diag_error(x->c, v->loc, "option '%s' of %s must be at least %s, found %s", o->name, comb,
+                   bound_text(x, o, o->min), shown);
+    else if (o->max >= 1e9)
+        diag_error(x->c, v->loc, "option '%s' of %s must be at most %s, found %s", o->name, comb,
+                   bound_text(x, o, o->max), shown);
+    else
+        diag_error(x->c, v->loc, "option '%s' of %s must be between %s and %s, found %s", o->name, comb,
+                   bound_text(x, o, o->min), bound_text(x, o, o->max), shown);
+    return false;
 }
 
 static bool check_backoff(Ctx *x, const char *comb, Expr *v)
@@ -446,8 +488,11 @@ static bool check_backoff(Ctx *x, const char *comb, Expr *v)
         Suggest sg = {NULL, (size_t)-1, v->name};
         suggest_try(&sg, "constant");
         suggest_try(&sg, "exponential");
-        diag_error(x->c, v->name_loc, "unknown backoff '%s' (use constant(d) or exponential(d, ...))%s", v->name,
-                   did_you_mean(x, sg.best));
+        if (sg.best)
+            diag_error(x->c, v->name_loc, "unknown backoff '%s'%s", v->name, did_you_mean(x, sg.best));
+        else
+            diag_error(x->c, v->name_loc, "unknown backoff '%s' (use constant(d), exponential(d, ...) or the name of a C function)",
+                       v->name);
         return false;
     }
     size_t npos = 0;
@@ -774,8 +819,8 @@ static bool ty_parallel(Ctx *x, Expr *e)
     Expr *agg = (Expr *)expr_opt(e, "reduce");
     const Type *want = type_slice(x->c, e->parts[0]->out);
     if (agg->in != want) {
-        diag_error(x->c, agg->loc, "parallel's reduce '%s' expects %s but the stages produce %s (it must take %s)",
-                   text(x, agg), agg->in->fx_name, e->parts[0]->out->fx_name, want->fx_name);
+        diag_error(x->c, agg->loc, "parallel's reduce must take %s (the results of the stages), but '%s' takes %s",
+                   want->fx_name, text(x, agg), agg->in->fx_name);
         if (agg->decl)
             note_decl(x, agg->decl);
         return false;
@@ -875,6 +920,7 @@ static bool ty_join(Ctx *x, Expr *e)
         diag_error(x->c, k->loc,
                    "join_by_key's key '%s' produces %s, which is not hashable (keys are integers, bool, str, or structs of those)",
                    text(x, k), k->out->fx_name);
+        note_unhashable(x, k->out);
         return false;
     }
     e->in = type_slice(x->c, k->in);
@@ -924,7 +970,7 @@ static bool ty_on_error(Ctx *x, Expr *e)
 
 /* ================================================================ components */
 
-static bool check_pipeline(Ctx *x, Decl *d);
+static bool check_pipeline(Ctx *x, Decl *d, const Expr *use);
 
 static bool check_ref(Ctx *x, Expr *e)
 {
@@ -949,7 +995,7 @@ static bool check_ref(Ctx *x, Expr *e)
         return true;
     }
     if (d->kind == D_PIPELINE) {
-        if (!check_pipeline(x, d))
+        if (!check_pipeline(x, d, e))
             return false;
         e->op = OP_PIPELINE;
         e->decl = d;
@@ -964,7 +1010,7 @@ static bool check_ref(Ctx *x, Expr *e)
     if (d->kind == D_STREAM)
         diag_error(x->c, e->loc, "'%s' is a stream; streams cannot be used as stages", e->name);
     else
-        diag_error(x->c, e->loc, "'%s' is a %s, not a stage", e->name, decl_kind_name(d));
+        diag_error(x->c, e->loc, "'%s' is %s, not a stage", e->name, a_decl_kind(d));
     note_decl(x, d);
     return false;
 }
@@ -1059,13 +1105,23 @@ static bool check_component(Ctx *x, Expr *e)
 
 /* ================================================================ declarations */
 
-static bool check_pipeline(Ctx *x, Decl *d)
+/* `use` is the reference that made us check d (NULL at the top level). */
+static bool check_pipeline(Ctx *x, Decl *d, const Expr *use)
 {
     if (d->in_t && d->out_t && d->body->in)
         return true;
     for (size_t i = 0; i < x->s->checking.len; i++)
         if (x->s->checking.items[i] == d) {
-            diag_error(x->c, d->name_loc, "pipeline '%s' uses itself", d->name);
+            /* the pipelines between d and this use of it form the cycle */
+            Buf via;
+            buf_init(&via);
+            for (size_t j = i + 1; j < x->s->checking.len; j++) {
+                const Decl *p = x->s->checking.items[j];
+                buf_printf(&via, "%s'%s'", j == i + 1 ? " through " : j + 1 == x->s->checking.len ? " and " : ", ",
+                           p->name);
+            }
+            diag_error(x->c, use ? use->loc : d->name_loc, "pipeline '%s' uses itself%s", d->name, via.data);
+            buf_free(&via);
             return false;
         }
     if (!d->in->resolved || !d->out->resolved || d->order < 0)
@@ -1138,6 +1194,49 @@ static bool contains_by_value(const Type *t, const Decl *target, int depth)
     return false;
 }
 
+/* The first struct on the way from t to target (t contains target). */
+static const Decl *struct_on_path(const Type *t, const Decl *target)
+{
+    if (t->kind == TY_STRUCT)
+        return t->decl;
+    if (t->kind == TY_KV)
+        return struct_on_path(contains_by_value(t->key, target, 0) ? t->key : t->value, target);
+    return struct_on_path(t->key, target);   /* TY_GROUP */
+}
+
+/* One error per cycle of structs held by value, at the first struct of the
+ * cycle in declaration order. */
+static void check_struct_cycles(Ctx *x)
+{
+    Module *m = x->c->module;
+    Vec reported = {0};
+    for (size_t i = 0; i < m->ndecls; i++) {
+        Decl *d = m->decls[i];
+        if (d->kind != D_STRUCT || sema_lookup(x->c, d->name) != d)
+            continue;
+        bool seen = false;
+        for (size_t r = 0; r < reported.len && !seen; r++) {
+            const Decl *o = reported.items[r];
+            seen = contains_by_value(d->type, o, 0) && contains_by_value(o->type, d, 0);
+        }
+        for (size_t f = 0; f < d->nfields && !seen; f++) {
+            TypeExpr *te = d->fields[f].type;
+            if (!te->resolved || !contains_by_value(te->resolved, d, 0))
+                continue;
+            const Decl *via = struct_on_path(te->resolved, d);
+            if (via == d)
+                diag_error(x->c, te->loc, "struct '%s' contains itself (use a slice [%s] to hold others)", d->name,
+                           d->name);
+            else
+                diag_error(x->c, te->loc, "struct '%s' contains itself through struct '%s' (use a slice to break the cycle)",
+                           d->name, via->name);
+            vec_push(&reported, d);
+            break;
+        }
+    }
+    vec_free(&reported);
+}
+
 static void check_stage(Ctx *x, Decl *d)
 {
     const Type *in = resolve_type(x, d->in);
@@ -1194,6 +1293,7 @@ static bool check_opts_plain(Ctx *x, const char *what, Arg *opts, size_t n, cons
         for (size_t j = 0; j < i; j++)
             if (opts[j].name && strcmp(opts[j].name, a->name) == 0) {
                 diag_error(x->c, a->name_loc, "option '%s' given twice", a->name);
+                diag_note(x->c, opts[j].name_loc, "first given here");
                 ok = false;
             }
         if (!check_option(x, &cs, o, a->value, NULL))
@@ -1276,24 +1376,39 @@ static void check_stream(Ctx *x, Decl *d)
             static const OptSpec tumbling_specs[] = {
                 {"count", OK_INT, false, 1, 1e9}, {"every", OK_DURATION, false, 1, -1}, {0},
             };
-            static const OptSpec sliding_specs[] = {
+            /* sliding(count: 5, slide: 2) slides by items,
+             * sliding(every: 1s, slide: 500ms) by a duration */
+            static const OptSpec sliding_count_specs[] = {
                 {"count", OK_INT, false, 1, 1e9}, {"every", OK_DURATION, false, 1, -1},
                 {"slide", OK_INT, false, 1, 1e9}, {0},
             };
+            static const OptSpec sliding_every_specs[] = {
+                {"count", OK_INT, false, 1, 1e9}, {"every", OK_DURATION, false, 1, -1},
+                {"slide", OK_DURATION, false, 1, -1}, {0},
+            };
+            const OptSpec *specs = tumbling ? tumbling_specs
+                                 : find_opt(w->args, w->nargs, "every") ? sliding_every_specs : sliding_count_specs;
             const char *what = fmt(x->c, "%s window", w->name);
-            if (!check_opts_plain(x, what, w->args, w->nargs, tumbling ? tumbling_specs : sliding_specs)) {
+            if (!check_opts_plain(x, what, w->args, w->nargs, specs)) {
                 ok = false;
                 break;
             }
-            /* sliding(every: 1s, slide: 500ms) slides by a duration */
             const Expr *count = expr_opt(w, "count"), *every = expr_opt(w, "every"), *slide = expr_opt(w, "slide");
             if (!count == !every) {
-                diag_error(x->c, w->loc, "a %s window needs exactly one of count: or every:", w->name);
+                diag_error(x->c, w->loc, "a %s window needs exactly one of the options 'count' and 'every'", w->name);
                 ok = false;
                 break;
             }
             if (!tumbling && !slide) {
-                diag_error(x->c, w->loc, "a sliding window needs slide:");
+                diag_error(x->c, w->loc, "a sliding window needs option 'slide' (how far each window moves on)");
+                ok = false;
+                break;
+            }
+            /* a window that moves on by more than its size would drop the
+             * items in between, and nothing is silently dropped */
+            if (slide && slide->ival > (count ? count->ival : every->ival)) {
+                diag_error(x->c, slide->loc, "option 'slide' of sliding window must not exceed its %s (%s), found %s",
+                           count ? "count" : "duration", text(x, count ? count : every), text(x, slide));
                 ok = false;
                 break;
             }
@@ -1372,7 +1487,7 @@ static void collect(Ctx *x)
             continue;
         }
         if (!is_c_identifier_free(d->name)) {
-            diag_error(x->c, d->name_loc, "'%s' is a C keyword and cannot name a %s", d->name, decl_kind_name(d));
+            diag_error(x->c, d->name_loc, "'%s' is a C keyword and cannot name %s", d->name, a_decl_kind(d));
             continue;
         }
         const Decl *prev = sema_lookup(x->c, d->name);
@@ -1403,27 +1518,28 @@ bool sema_check(Compiler *c)
 {
     if (!c->sema)
         c->sema = xcalloc(1, sizeof *c->sema);
-    Ctx x = {c, c->sema, NULL};
+    Ctx x = {.c = c, .s = c->sema};
     int before = c->nerrors;
     Module *m = c->module;
 
     collect(&x);
+    Vec keys = {0};
+    x.deferred_keys = &keys;
     for (size_t i = 0; i < m->ndecls; i++)
         if (m->decls[i]->kind == D_STRUCT && sema_lookup(c, m->decls[i]->name) == m->decls[i])
             check_struct(&x, m->decls[i]);
-    for (size_t i = 0; i < m->ndecls; i++) {
-        Decl *d = m->decls[i];
-        if (d->kind != D_STRUCT || sema_lookup(c, d->name) != d)
-            continue;
-        for (size_t f = 0; f < d->nfields; f++) {
-            TypeExpr *te = d->fields[f].type;
-            if (te->resolved && contains_by_value(te->resolved, d, 0)) {
-                diag_error(c, te->loc, "struct '%s' contains itself (use a slice [%s] to hold others)", d->name,
-                           d->name);
-                break;
-            }
+    x.deferred_keys = NULL;
+    check_struct_cycles(&x);
+    for (size_t i = 0; i < keys.len; i++) {
+        TypeExpr *te = keys.items[i];
+        const Type *k = te->args[0]->resolved;
+        if (!type_is_hashable(k)) {
+            diag_error(c, te->args[0]->loc,
+                       "key type '%s' is not hashable (keys are integers, bool, str, or structs of those)", k->fx_name);
+            note_unhashable(&x, k);
         }
     }
+    vec_free(&keys);
     for (size_t i = 0; i < m->ndecls; i++)
         if (m->decls[i]->kind == D_STAGE && sema_lookup(c, m->decls[i]->name) == m->decls[i])
             check_stage(&x, m->decls[i]);
@@ -1440,7 +1556,7 @@ bool sema_check(Compiler *c)
         if (sema_lookup(c, d->name ? d->name : "") != d)
             continue;
         if (d->kind == D_PIPELINE)
-            check_pipeline(&x, d);
+            check_pipeline(&x, d, NULL);
         else if (d->kind == D_POOL)
             check_pool(&x, d);
         else if (d->kind == D_STREAM)

@@ -161,19 +161,29 @@ bool type_is_integer(const Type *t)
     return t->kind >= TY_I8 && t->kind <= TY_U64 ? true : t->kind == TY_USIZE;
 }
 
-bool type_is_hashable(const Type *t)
+/* A struct that contains itself is an error reported by sema; the depth
+ * bound keeps this from recursing forever on one. */
+static bool hashable(const Type *t, int depth)
 {
     if (type_is_integer(t) || t->kind == TY_BOOL || t->kind == TY_STR)
         return true;
     if (t->kind != TY_STRUCT)
         return false;
+    if (depth > 64)
+        return true;   /* a struct holding itself: reported as that */
     const Decl *d = t->decl;
     for (size_t i = 0; i < d->nfields; i++) {
         const Type *ft = d->fields[i].type ? d->fields[i].type->resolved : NULL;
-        if (!ft || !type_is_hashable(ft))
+        /* a field whose type did not resolve has had its error already */
+        if (ft && !hashable(ft, depth + 1))
             return false;
     }
     return true;
+}
+
+bool type_is_hashable(const Type *t)
+{
+    return hashable(t, 0);
 }
 
 const char *type_c_decl(Compiler *c, const Type *t, const char *name)
