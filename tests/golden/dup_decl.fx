@@ -1,0 +1,11 @@
+module shop;
+include "shop_app.h";
+
+extern type Order;
+extern type Db;
+
+stage parse(str) -> Order = parse_order;
+stage price(Order) -> f64 = price_order;
+stage fmt(f64) -> str = format_price;
+stage price(Order) -> i64 = price_cents;
+struct fmt { x: i64; }

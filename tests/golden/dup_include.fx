@@ -1,0 +1,5 @@
+module shop;
+include "shop_app.h";
+include <stdint.h>;
+include "shop_app.h";
+include <stdint.h>;

@@ -1,0 +1,2 @@
+module shop;
+include <stdint.h;

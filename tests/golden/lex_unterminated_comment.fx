@@ -1,0 +1,6 @@
+module shop;
+include "shop_app.h";
+
+stage parse(str) -> i64 = parse_int;
+/* the pipelines
+pipeline p(str) -> i64 = parse;

@@ -1,0 +1,3 @@
+module shop;
+stage parse(str) -> i64 = parse_int;
+module store;

@@ -1,0 +1,2 @@
+include "shop_app.h";
+stage parse(str) -> i64 = parse_int;

@@ -1,0 +1,5 @@
+module shop;
+include "shop_app.h";
+
+stage parse(str) -> i64 = parse_int;
+pipeline p(str) -> i64 = retry(parse,

@@ -1,0 +1,11 @@
+module shop;
+include "shop_app.h";
+
+extern type Order;
+extern type Db;
+
+stage parse(str) -> Order = parse_order;
+stage price(Order) -> f64 = price_order;
+stage fmt(f64) -> str = format_price;
+stage sum(f64) -> f64 = sum_prices;
+pipeline total(Order) -> f64 = parallel(price, price, reduce: sum);

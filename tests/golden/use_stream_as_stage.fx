@@ -1,0 +1,13 @@
+module shop;
+include "shop_app.h";
+
+extern type Order;
+extern type Db;
+
+stage parse(str) -> Order = parse_order;
+stage price(Order) -> f64 = price_order;
+stage fmt(f64) -> str = format_price;
+stream feed(str) -> Order {
+    parse;
+}
+pipeline quote(str) -> f64 = feed |> price;
