@@ -393,16 +393,41 @@ static void need_complete(TypeGen *tg, const Type *t)
 }
 
 /* t is used behind a pointer: a declaration is enough. Structs have their
- * forward typedef at the top; a composite in a cycle through a struct
- * (struct A { xs: [KeyValue<str, A>] }) gets one here. */
+ * forward typedef at the top. A composite is defined right away when it can
+ * be; one in a cycle through a struct (struct A { xs: [KeyValue<str, A>] })
+ * gets a forward typedef here and its definition once A is complete. */
+static bool completable(TypeGen *tg, const Type *t, int depth)
+{
+    int *m = type_mark(tg, t);
+    if (m == NULL || *m == MARK_DONE || t->kind == TY_SLICE)
+        return true;   /* a slice needs only its element declared */
+    if (*m == MARK_BUSY || depth > 64)
+        return false;
+    switch (t->kind) {
+    case TY_STRUCT:
+        for (size_t i = 0; i < t->decl->nfields; i++) {
+            const TypeExpr *te = t->decl->fields[i].type;
+            if (te != NULL && te->resolved != NULL && !completable(tg, te->resolved, depth + 1))
+                return false;
+        }
+        return true;
+    case TY_KV:
+        return completable(tg, t->key, depth + 1) && completable(tg, t->value, depth + 1);
+    case TY_GROUP:
+        return completable(tg, t->key, depth + 1);
+    default:
+        return true;
+    }
+}
+
 static void need_declared(TypeGen *tg, const Type *t)
 {
     int *m = type_mark(tg, t);
     if (m == NULL || t->kind == TY_STRUCT)
         return;
-    if (*m == MARK_NONE) {
+    if (*m == MARK_NONE && completable(tg, t, 0)) {
         define_type(tg, t);
-    } else if (*m == MARK_BUSY) {
+    } else if (*m == MARK_NONE || *m == MARK_BUSY) {
         put(tg->g, "typedef struct %s %s;\n", t->c_name, t->c_name);
         *m = MARK_FORWARD;
     }

@@ -174,6 +174,22 @@ static void test_fluxc_codegen_composite_names_and_guards(void **state)
     out_free(&o);
 }
 
+/* A composite that holds a struct which holds a slice of it: declared
+ * first, defined once the struct is complete. */
+static void test_fluxc_codegen_types_in_a_cycle_through_a_slice(void **state)
+{
+    (void)state;
+    Out o = gen("module shop;\n"
+                "struct A { name: str; xs: [KeyValue<str, A>]; kids: [A]; }\n"
+                "stage f(A) -> A = fa;\n");
+    const char *h = o.h.data;
+    assert_before(h, "typedef struct fx_kv_str_A fx_kv_str_A;\n", "typedef struct fx_slice_kv_str_A {");
+    assert_before(h, "typedef struct fx_slice_kv_str_A {", "typedef struct A {");
+    assert_before(h, "} A;\n", "typedef struct fx_kv_str_A { const char *key; A value; } fx_kv_str_A;");
+    assert_before(h, "typedef struct fx_slice_A { A *ptr; size_t len; } fx_slice_A;", "typedef struct A {");
+    out_free(&o);
+}
+
 static void test_fluxc_codegen_stage_prototypes(void **state)
 {
     (void)state;
@@ -428,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_fluxc_codegen_banner_guard_and_version_check),
         cmocka_unit_test(test_fluxc_codegen_struct_and_forward_typedef),
         cmocka_unit_test(test_fluxc_codegen_composite_names_and_guards),
+        cmocka_unit_test(test_fluxc_codegen_types_in_a_cycle_through_a_slice),
         cmocka_unit_test(test_fluxc_codegen_stage_prototypes),
         cmocka_unit_test(test_fluxc_codegen_prototype_once_per_c_function),
         cmocka_unit_test(test_fluxc_codegen_state_struct),
