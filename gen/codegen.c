@@ -11,9 +11,10 @@
  *
  * Every component function is written by emit_component(): the context
  * check and the observability events come from there alone, as the op's
- * descriptor in op_gens[] says; the op's body function writes only what is
- * particular to that combinator. A new combinator is a new table entry and
- * body function, nothing else.
+ * OpGen says (cgen.h); the op's body function writes only what is
+ * particular to that combinator. A new combinator is a new table row and
+ * body function in its family's file (cg_flow.c, cg_resilience.c,
+ * cg_observe.c), nothing else.
  *
  * Fixed text comes from templates/ (template_render); the output is a pure
  * function of the module: no time, no addresses, declaration order.
@@ -23,7 +24,13 @@
 #include <string.h>
 
 #include "backend.h"
+#include "cgen.h"
 #include "fluxc.h"
+
+static Comp *build_pipeline(Gen *g, const Decl *d);
+static void comps_free(Gen *g);
+typedef enum Hook { HOOK_MEMBERS, HOOK_INIT, HOOK_FINI, HOOK_ACCESSOR_DECL, HOOK_ACCESSOR_IMPL } Hook;
+static const char *run_hooks(Gen *g, Hook which);
 
 /* The libfluxus version the generated code needs. */
 #define RUNTIME_MIN_NUMBER "100"
@@ -89,8 +96,7 @@ const Expr *skip_as(const Expr *e)
     return e;
 }
 
-static const char *sprintf_intern(Compiler *c, const char *fmt, ...) FXC_PRINTF(2, 3);
-static const char *sprintf_intern(Compiler *c, const char *fmt, ...)
+const char *sprintf_intern(Compiler *c, const char *fmt, ...)
 {
     Buf b;
     buf_init(&b);
@@ -104,13 +110,13 @@ static const char *sprintf_intern(Compiler *c, const char *fmt, ...)
 }
 
 /* "const Order *in", "const char *const *in" */
-static const char *in_param(Compiler *c, const Type *t, const char *name)
+const char *in_param(Compiler *c, const Type *t, const char *name)
 {
     return c_join(c, type_c_const_ptr(c, t), name);
 }
 
 /* "Order *out", "const char **out" */
-static const char *out_param(Compiler *c, const Type *t, const char *name)
+const char *out_param(Compiler *c, const Type *t, const char *name)
 {
     return c_join(c, c_join(c, t->c_name, "*"), name);
 }
@@ -240,29 +246,8 @@ void user_funcs_free(Vec *v)
 
 /* ------------------------------------------------------------ output with line tracking */
 
-typedef struct Comp Comp;
 
-typedef struct Gen {
-    Compiler *c;
-    const char *mod;            /* module name: the prefix of every symbol */
-    const char *fx_path;        /* the .fx as given: #line target */
-    const char *fx_base;        /* its base name: banner, comments */
-    bool lines;                 /* write #line directives */
-
-    Buf *out;                   /* the file being written */
-    const char *out_name;       /* "M.h" / "M.c": target of #line back */
-    size_t counted;             /* bytes of *out whose newlines are in nl */
-    int nl;
-
-    /* the pipeline being written */
-    const Decl *pipe;
-    const char *api;            /* "M_P" */
-    const char *pfx;            /* "M__P" */
-    Vec comps;                  /* Comp *, index = component number */
-} Gen;
-
-static void put(Gen *g, const char *fmt, ...) FXC_PRINTF(2, 3);
-static void put(Gen *g, const char *fmt, ...)
+void put(Gen *g, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -289,7 +274,7 @@ static int next_line(Gen *g)
 }
 
 /* `#line N "FILE.fx"`: what follows comes from there. */
-static void line_fx(Gen *g, Loc loc)
+void line_fx(Gen *g, Loc loc)
 {
     if (!g->lines || loc.line <= 0)
         return;
@@ -299,7 +284,7 @@ static void line_fx(Gen *g, Loc loc)
 }
 
 /* `#line N "M.c"`: back to the generated file's own numbering. */
-static void line_back(Gen *g)
+void line_back(Gen *g)
 {
     if (!g->lines)
         return;
@@ -310,7 +295,7 @@ static void line_back(Gen *g)
 }
 
 /* Source text for a comment: one line, no comment terminator, bounded. */
-static void put_comment_text(Gen *g, const char *s)
+void put_comment_text(Gen *g, const char *s)
 {
     size_t n = 0;
     for (const char *p = s; *p; p++, n++) {
@@ -331,7 +316,7 @@ static void put_comment_text(Gen *g, const char *s)
 
 /* The C zero value of t as an initializer, or NULL for an extern type (its
  * C shape is unknown: scalar or struct): such values are memset. */
-static const char *zero_init(const Type *t)
+const char *zero_init(const Type *t)
 {
     switch (t->kind) {
     case TY_BOOL: return "false";
@@ -343,7 +328,7 @@ static const char *zero_init(const Type *t)
 }
 
 /* `T name = ZERO;` at `indent`, with an optional trailing comment. */
-static void put_zero_var(Gen *g, int indent, const Type *t, const char *name, const char *comment)
+void put_zero_var(Gen *g, int indent, const Type *t, const char *name, const char *comment)
 {
     const char *z = zero_init(t);
     put(g, "%*s%s", indent, "", type_c_decl(g->c, t, name));
@@ -619,6 +604,9 @@ static void emit_pipeline_api(Gen *g, const Decl *d)
         "STATE", state.data, "NEW_PARAM", new_param, "NEW_DOC", new_doc, NULL,
     };
     template_render(g->out, "pipeline.h.in", kv);
+    build_pipeline(g, d);
+    put(g, "%s", run_hooks(g, HOOK_ACCESSOR_DECL));
+    comps_free(g);
     buf_free(&state);
     free(stages);
 }
@@ -664,26 +652,6 @@ static void emit_header(Gen *g, Buf *h, const char *header, const char *guard)
 
 /* ------------------------------------------------------------ components */
 
-/* One component of a pipeline: an expression node (under any `as`), or the
- * pipeline itself (n0). */
-struct Comp {
-    int id;
-    Op op;
-    const Expr *e;              /* NULL for n0 */
-    const char *label;          /* name in the component table */
-    const Type *in, *out;
-    const Decl *decl;           /* OP_STAGE, OP_PIPELINE */
-    Loc loc;
-    Comp **kids;
-    size_t nkids;
-};
-
-typedef struct OpGen {
-    const char *kind;           /* fx_component_kind of its table entry */
-    bool checks_ctx;            /* a done context returns its error before the body */
-    bool observed;              /* fx_observe_begin/end around the body */
-    void (*body)(Gen *g, const Comp *k);
-} OpGen;
 
 static void body_stage(Gen *g, const Comp *k);
 static void body_pipeline(Gen *g, const Comp *k);
@@ -691,24 +659,36 @@ static void body_chain(Gen *g, const Comp *k);
 static void body_on_error(Gen *g, const Comp *k);
 static void body_pass(Gen *g, const Comp *k);
 
-/* What the C back end knows how to write. An op without a body is checked
- * by sema but not generated yet: codegen reports it. */
-static const OpGen op_gens[OP__COUNT] = {
-    [OP_STAGE] = {"FX_COMPONENT_STAGE", true, true, body_stage},
-    [OP_PIPELINE] = {"FX_COMPONENT_PIPELINE", false, true, body_pipeline},
-    [OP_CHAIN] = {"FX_COMPONENT_CHAIN", false, false, body_chain},
-    [OP_ON_ERROR] = {"FX_COMPONENT_COMBINATOR", false, false, body_on_error},
-    [OP_METRICS] = {"FX_COMPONENT_COMBINATOR", false, false, body_pass},
-    [OP_TRACE] = {"FX_COMPONENT_COMBINATOR", false, false, body_pass},
+/* What the C back end knows how to write: the core ops here, the others in
+ * the extension tables of cg_*.c (cgen.h). An op without a generator is
+ * checked by sema but not generated yet: codegen reports it. */
+static const OpGenEntry core_ops[] = {
+    {OP_STAGE, {.kind = "FX_COMPONENT_STAGE", .checks_ctx = true, .observed = true, .body = body_stage}},
+    {OP_PIPELINE, {.kind = "FX_COMPONENT_PIPELINE", .checks_ctx = false, .observed = true, .body = body_pipeline}},
+    {OP_CHAIN, {.kind = "FX_COMPONENT_CHAIN", .checks_ctx = false, .observed = false, .body = body_chain}},
+    {OP_ON_ERROR, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .body = body_on_error}},
+    {OP_METRICS, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .body = body_pass}},
+    {OP_TRACE, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .body = body_pass}},
+    {OP_NONE, {.kind = NULL}},
 };
+
+static const OpGenEntry *const op_tables[] = {core_ops, cg_flow_ops, cg_resilience_ops, cg_observe_ops};
+
+const OpGen *cg_op(Op op)
+{
+    for (size_t t = 0; t < sizeof op_tables / sizeof op_tables[0]; t++)
+        for (const OpGenEntry *e = op_tables[t]; e->op != OP_NONE; e++)
+            if (e->op == op)
+                return &e->gen;
+    return NULL;
+}
 
 static bool op_supported(Op op)
 {
-    return op > OP_NONE && op < OP__COUNT && op_gens[op].body != NULL;
+    const OpGen *og = cg_op(op);
+    return og != NULL && og->body != NULL;
 }
 
-/* Reports every component the C back end cannot write yet. Nested
- * pipelines are checked at their own declaration. */
 static bool check_supported(Compiler *c, const Expr *e)
 {
     e = skip_as(e);
@@ -737,10 +717,12 @@ static Comp *comp_new(Gen *g, Op op)
 
 static Comp *build(Gen *g, const Expr *e)
 {
+    const char *as_name = e != NULL && e->op == OP_AS ? e->name : NULL;
     e = skip_as(e);
     Comp *k = comp_new(g, e->op);
     k->e = e;
     k->label = e->label != NULL ? e->label : op_name(e->op);
+    k->as_name = as_name;
     k->in = e->in;
     k->out = e->out;
     k->decl = e->decl;
@@ -750,6 +732,53 @@ static Comp *build(Gen *g, const Expr *e)
     for (size_t i = 0; i < e->nparts; i++)
         k->kids[i] = build(g, e->parts[i]);
     return k;
+}
+
+/* The component tree of pipeline d into g->comps (n0 = the pipeline). */
+static Comp *build_pipeline(Gen *g, const Decl *d)
+{
+    Compiler *c = g->c;
+    g->pipe = d;
+    g->api = sprintf_intern(c, "%s_%s", g->mod, d->name);
+    g->pfx = sprintf_intern(c, "%s__%s", g->mod, d->name);
+    Comp *top = comp_new(g, OP_PIPELINE);
+    top->label = d->name;
+    top->in = d->in_t;
+    top->out = d->out_t;
+    top->decl = d;
+    top->loc = d->loc;
+    top->nkids = 1;
+    top->kids = xcalloc(1, sizeof *top->kids);
+    top->kids[0] = build(g, d->body);
+    return top;
+}
+
+/* Runs one hook of every component that has it, writing into `into`
+ * (interned; "" when none wrote anything). */
+static const char *run_hooks(Gen *g, Hook which)
+{
+    Buf b;
+    buf_init(&b);
+    Buf *saved = g->out;
+    g->out = &b;
+    for (size_t i = 0; i < g->comps.len; i++) {
+        const Comp *k = g->comps.items[i];
+        const OpGen *og = cg_op(k->op);
+        if (og == NULL)
+            continue;
+        void (*hook)(Gen *, const Comp *) =
+            which == HOOK_MEMBERS ? og->members
+            : which == HOOK_INIT ? og->init
+            : which == HOOK_FINI ? og->fini
+            : which == HOOK_ACCESSOR_DECL ? og->accessor_decl
+            : og->accessor_impl;
+        if (hook != NULL)
+            hook(g, k);
+    }
+    g->out = saved;
+    const char *s = intern(g->c, b.data, b.len);
+    buf_free(&b);
+    return s;
 }
 
 static void comps_free(Gen *g)
@@ -764,7 +793,7 @@ static void comps_free(Gen *g)
 }
 
 /* "M__P_nK" */
-static const char *comp_fn(Gen *g, const Comp *k)
+const char *comp_fn(Gen *g, const Comp *k)
 {
     return sprintf_intern(g->c, "%s_n%d", g->pfx, k->id);
 }
@@ -801,7 +830,7 @@ static void emit_component(Gen *g, const Comp *k)
     for (size_t i = 0; i < k->nkids; i++)
         emit_component(g, k->kids[i]);
 
-    const OpGen *og = &op_gens[k->op];
+    const OpGen *og = cg_op(k->op);
     put_comp_comment(g, k);
     put(g, "static int %s(%s *p, fx_ctx *ctx, %s, %s)\n{\n", comp_fn(g, k), g->api,
         in_param(g->c, k->in, "in"), out_param(g->c, k->out, "out"));
@@ -915,19 +944,7 @@ static void body_pass(Gen *g, const Comp *k)
 static void emit_pipeline_impl(Gen *g, const Decl *d)
 {
     Compiler *c = g->c;
-    g->pipe = d;
-    g->api = sprintf_intern(c, "%s_%s", g->mod, d->name);
-    g->pfx = sprintf_intern(c, "%s__%s", g->mod, d->name);
-
-    Comp *top = comp_new(g, OP_PIPELINE);
-    top->label = d->name;
-    top->in = d->in_t;
-    top->out = d->out_t;
-    top->decl = d;
-    top->loc = d->loc;
-    top->nkids = 1;
-    top->kids = xcalloc(1, sizeof *top->kids);
-    top->kids[0] = build(g, d->body);
+    Comp *top = build_pipeline(g, d);
 
     size_t nstate;
     const Decl **stages = state_stages(c, d, &nstate);
@@ -940,7 +957,8 @@ static void emit_pipeline_impl(Gen *g, const Decl *d)
     const char *state_member = nstate > 0
         ? sprintf_intern(c, "    %s_state state;   /* a copy of what %s_new was given */\n", g->api, g->api)
         : "";
-    const char *kv_struct[] = {"API", g->api, "STATE_MEMBER", state_member, NULL};
+    const char *kv_struct[] = {"API", g->api, "STATE_MEMBER", state_member,
+                               "MEMBERS", run_hooks(g, HOOK_MEMBERS), NULL};
     template_render(g->out, "pipeline_struct.c.in", kv_struct);
 
     put(g, "\n/* The components of %s; nK in a function name is its index here. */\n"
@@ -953,21 +971,25 @@ static void emit_pipeline_impl(Gen *g, const Decl *d)
         put_c_string(g->out, k->label);
         put(g, ", ");
         put_c_string(g->out, g->mod);
-        put(g, ", %s},   /* n%d */\n", op_gens[k->op].kind, k->id);
+        put(g, ", %s},   /* n%d */\n", cg_op(k->op)->kind, k->id);
     }
     put(g, "};\n");
 
     emit_component(g, top);
 
+    const char *init = run_hooks(g, HOOK_INIT);
     const char *kv_api[] = {
         "API", g->api, "TOP", comp_fn(g, top),
         "IN_PARAM", in_param(c, d->in_t, "in"), "OUT_PARAM", out_param(c, d->out_t, "out"),
         "NEW_PARAM", nstate > 0 ? sprintf_intern(c, ", const %s_state *state", g->api) : "",
         "STATE_CHECK", nstate > 0 ? "    if (state == NULL)\n        return NULL;\n" : "",
         "STATE_COPY", nstate > 0 ? "    p->state = *state;\n" : "",
+        "INIT", init, "FINI", run_hooks(g, HOOK_FINI),
+        "FAIL", *init ? sprintf_intern(c, "\nfail:\n    %s_free(p);\n    return NULL;\n", g->api) : "",
         NULL,
     };
     template_render(g->out, "pipeline_api.c.in", kv_api);
+    put(g, "%s", run_hooks(g, HOOK_ACCESSOR_IMPL));
     comps_free(g);
 }
 

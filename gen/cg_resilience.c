@@ -1,0 +1,11 @@
+/* cg_resilience.c — code generators for the resilience combinators: retry, timeout, circuit_breaker, rate_limit,
+ * dlq (SPEC §2.4, §5.4).
+ *
+ * Each row of the table below is one op (cgen.h). An op with no row is
+ * type-checked by sema, and fluxc reports that it cannot generate it yet.
+ */
+#include "cgen.h"
+
+const OpGenEntry cg_resilience_ops[] = {
+    {OP_NONE, {.kind = NULL}},
+};

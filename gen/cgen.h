@@ -1,0 +1,109 @@
+/*
+ * cgen.h — the vocabulary of the C back end's component generators.
+ *
+ * codegen.c writes the files and, for every component of a pipeline, one
+ * static function through emit_component(): the context check and the
+ * observability events are written there alone, as the op's OpGen says.
+ * An op's generator supplies only what is particular to it: its body, and
+ * (for components that keep state between calls: breakers, limiters,
+ * pools, ...) the instance members, their set-up and tear-down, and the
+ * run-time accessors of `... as NAME`.
+ *
+ * The core ops live in codegen.c; each family of combinators has its own
+ * file with its own table (cg_flow.c, cg_resilience.c, cg_observe.c), so a
+ * new combinator is a new row and a body function in its family's file.
+ */
+#ifndef FLUXC_CGEN_H
+#define FLUXC_CGEN_H
+
+#include "backend.h"
+#include "fluxc.h"
+
+typedef struct Comp Comp;
+
+typedef struct Gen {
+    Compiler *c;
+    const char *mod;            /* module name: the prefix of every symbol */
+    const char *fx_path;        /* the .fx as given: #line target */
+    const char *fx_base;        /* its base name: banner, comments */
+    bool lines;                 /* write #line directives */
+
+    Buf *out;                   /* the file being written */
+    const char *out_name;       /* "M.h" / "M.c": target of #line back */
+    size_t counted;             /* bytes of *out whose newlines are in nl */
+    int nl;
+
+    /* the pipeline being written */
+    const Decl *pipe;
+    const char *api;            /* "M_P" */
+    const char *pfx;            /* "M__P" */
+    Vec comps;                  /* Comp *, index = component number */
+} Gen;
+
+/* One component of a pipeline: an expression node (under any `as`), or the
+ * pipeline itself (n0). */
+struct Comp {
+    int id;
+    Op op;
+    const Expr *e;              /* NULL for n0; the call for combinators (options: expr_opt(e, …)) */
+    const char *label;          /* name in the component table */
+    const char *as_name;        /* the `as` name, or NULL: accessors are M_P_<as_name> */
+    const Type *in, *out;
+    const Decl *decl;           /* OP_STAGE, OP_PIPELINE */
+    Loc loc;
+    Comp **kids;
+    size_t nkids;
+};
+
+/* How to write one op. Every hook but body is optional (NULL). Hooks write
+ * with put() into g->out. */
+typedef struct OpGen {
+    const char *kind;           /* fx_component_kind of its table entry */
+    bool checks_ctx;            /* a done context returns its error before the body */
+    bool observed;              /* fx_observe_begin/end around the body */
+    /* The body: declares `int rc` and leaves the component's result in it;
+     * never returns (emit_component writes the epilogue). `p`, `ctx`, `in`
+     * and `out` are in scope; kids are called as comp_fn(g, k->kids[i]). */
+    void (*body)(Gen *g, const Comp *k);
+    /* Members of the instance struct (`    fx_circuit_breaker *cb_n3;\n`). */
+    void (*members)(Gen *g, const Comp *k);
+    /* Statements in M_P_new after the instance is allocated (p, rt in
+     * scope); on failure they `goto fail;` (M_P_free then runs on p). */
+    void (*init)(Gen *g, const Comp *k);
+    /* Statements in M_P_free (p in scope, never NULL); members may be NULL
+     * (a failed new). */
+    void (*fini)(Gen *g, const Comp *k);
+    /* For `... as NAME`: declarations in the header and definitions in the
+     * source of the run-time accessors (SPEC §4: M_P_NAME). */
+    void (*accessor_decl)(Gen *g, const Comp *k);
+    void (*accessor_impl)(Gen *g, const Comp *k);
+} OpGen;
+
+typedef struct OpGenEntry {
+    Op op;
+    OpGen gen;
+} OpGenEntry;
+
+/* The extension tables, each ended by an entry with op OP_NONE. */
+extern const OpGenEntry cg_flow_ops[];        /* cg_flow.c: fanout, map, buffer, ... */
+extern const OpGenEntry cg_resilience_ops[];  /* cg_resilience.c: retry, timeout, breaker, ... */
+extern const OpGenEntry cg_observe_ops[];     /* cg_observe.c: metrics, trace */
+
+/* The generator of op, or NULL when the C back end cannot write it yet. */
+const OpGen *cg_op(Op op);
+
+/* ---- writing (codegen.c) */
+void put(Gen *g, const char *fmt, ...) FXC_PRINTF(2, 3);
+void line_fx(Gen *g, Loc loc);         /* `#line N "FILE.fx"` */
+void line_back(Gen *g);                /* `#line N "M.c"` */
+void put_comment_text(Gen *g, const char *s);
+const char *sprintf_intern(Compiler *c, const char *fmt, ...) FXC_PRINTF(2, 3);
+const char *in_param(Compiler *c, const Type *t, const char *name);    /* "const Order *in" */
+const char *out_param(Compiler *c, const Type *t, const char *name);   /* "Order *out" */
+const char *zero_init(const Type *t);  /* "0", "{0}", "NULL", NULL for extern (memset) */
+/* `T name = ZERO;` (memset for extern types), indented, with a comment. */
+void put_zero_var(Gen *g, int indent, const Type *t, const char *name, const char *comment);
+/* The static function of a component: "M__P_nK". */
+const char *comp_fn(Gen *g, const Comp *k);
+
+#endif /* FLUXC_CGEN_H */
