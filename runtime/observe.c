@@ -67,3 +67,33 @@ void fx_observe_end(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_obser
         if (ctx != NULL && t->start_span != NULL) ctx->span = obs->parent_span;
     }
 }
+
+const char *fx_event_name(fx_event_kind kind)
+{
+    static const char *const names[FX_EVENT__COUNT] = {
+        [FX_EVENT_RETRY_ATTEMPT] = "retry_attempt",
+        [FX_EVENT_BUFFER_BATCH] = "buffer_batch",
+        [FX_EVENT_FANOUT_STARTED] = "fanout_started",
+        [FX_EVENT_FANOUT_COMPLETED] = "fanout_completed",
+        [FX_EVENT_FANIN_STARTED] = "fanin_started",
+        [FX_EVENT_FANIN_COMPLETED] = "fanin_completed",
+        [FX_EVENT_BREAKER_STATE] = "breaker_state",
+        [FX_EVENT_LIMITER_WAIT] = "limiter_wait",
+        [FX_EVENT_LIMITER_REJECT] = "limiter_reject",
+        [FX_EVENT_DLQ] = "dlq",
+        [FX_EVENT_FILTERED] = "filtered",
+        [FX_EVENT_ROUTE_SELECTED] = "route_selected",
+    };
+    return (unsigned)kind < FX_EVENT__COUNT && names[kind] != NULL ? names[kind] : "unknown";
+}
+
+void fx_observe_event(fx_runtime *rt, fx_ctx *ctx, const fx_event *ev)
+{
+    if (rt == NULL) rt = fx_runtime_default();
+    const fx_metrics *m = fx__runtime_metrics(rt);
+    const fx_tracer *t = fx__runtime_tracer(rt);
+    if (m != NULL && m->event != NULL)
+        m->event(m->user, ev);
+    if (t != NULL && t->add_event != NULL && ctx != NULL && ctx->span != NULL)
+        t->add_event(t->user, ctx->span, ev);
+}

@@ -292,6 +292,44 @@ static void test_runtime_unobserved_calls_nothing(void **state)
     fx_ctx_free(ctx);
 }
 
+static fx_event seen_events[4];
+static int nseen_events, nspan_events;
+static void m_event(void *u, const fx_event *ev) { (void)u; seen_events[nseen_events++] = *ev; }
+static void *e_start(void *u, void *p, const fx_component *c) { (void)u; (void)p; (void)c; return &nspan_events; }
+static void e_add(void *u, void *sp, const fx_event *ev)
+{
+    (void)u;
+    assert_ptr_equal(sp, &nspan_events);
+    assert_int_equal(ev->kind, FX_EVENT_RETRY_ATTEMPT);
+    nspan_events++;
+}
+
+static void test_runtime_event_reaches_metrics_and_span(void **state)
+{
+    (void)state;
+    fx_metrics m = { .event = m_event };
+    fx_tracer t = { .start_span = e_start, .add_event = e_add };
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .metrics = &m, .tracer = &t });
+    fx_ctx *ctx = fx_ctx_new();
+    fx_event ev = { .kind = FX_EVENT_RETRY_ATTEMPT, .component = &RETRY, .index = 2, .code = 7 };
+    fx_observe_event(rt, ctx, &ev);                /* no current span: metrics only */
+    assert_int_equal(nseen_events, 1);
+    assert_int_equal(nspan_events, 0);
+    fx_observation o;
+    fx_observe_begin(rt, ctx, &RETRY, &o);
+    fx_observe_event(rt, ctx, &ev);
+    fx_observe_end(rt, ctx, &RETRY, &o, 0);
+    assert_int_equal(nseen_events, 2);
+    assert_int_equal(nspan_events, 1);
+    assert_int_equal(seen_events[1].index, 2);
+    assert_int_equal(seen_events[1].code, 7);
+    assert_ptr_equal(seen_events[1].component, &RETRY);
+    assert_string_equal(fx_event_name(FX_EVENT_ROUTE_SELECTED), "route_selected");
+    assert_string_equal(fx_event_name(FX_EVENT__COUNT), "unknown");
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_runtime_observe_calls_metrics_with_fake_durations),
         cmocka_unit_test(test_runtime_tracer_spans_nest),
         cmocka_unit_test(test_runtime_unobserved_calls_nothing),
+        cmocka_unit_test(test_runtime_event_reaches_metrics_and_span),
     };
     return cmocka_run_group_tests_name("runtime_runtime", tests, NULL, NULL);
 }

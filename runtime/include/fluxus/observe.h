@@ -44,6 +44,36 @@ typedef struct fx_component {
     fx_component_kind kind;
 } fx_component;
 
+/* What happens inside a combinator, beyond "a component started/ended".
+ * Reported with fx_observe_event() by generated code and by the runtime's
+ * stateful components (breakers, limiters). */
+typedef enum fx_event_kind {
+    FX_EVENT_RETRY_ATTEMPT,     /* index = attempt about to run (1-based), code = previous try's error */
+    FX_EVENT_BUFFER_BATCH,      /* index = batch offset, value = batch size */
+    FX_EVENT_FANOUT_STARTED,    /* value = number of branches */
+    FX_EVENT_FANOUT_COMPLETED,  /* value = number of branches, code = result */
+    FX_EVENT_FANIN_STARTED,     /* value = number of inputs */
+    FX_EVENT_FANIN_COMPLETED,   /* code = result */
+    FX_EVENT_BREAKER_STATE,     /* value = new fx_circuit_state, index = previous state */
+    FX_EVENT_LIMITER_WAIT,      /* value = nanoseconds waited for a token */
+    FX_EVENT_LIMITER_REJECT,    /* no token within the wait */
+    FX_EVENT_DLQ,               /* code = the error of the item handed to the DLQ */
+    FX_EVENT_FILTERED,          /* an item was filtered out */
+    FX_EVENT_ROUTE_SELECTED,    /* index = route index */
+    FX_EVENT__COUNT
+} fx_event_kind;
+
+typedef struct fx_event {
+    fx_event_kind kind;
+    const fx_component *component;   /* the combinator reporting it */
+    int64_t value;
+    int index;
+    int code;
+} fx_event;
+
+/* The event's name, e.g. "retry_attempt". Static text. */
+const char *fx_event_name(fx_event_kind kind);
+
 /* Metrics callbacks; every one optional (NULL). */
 struct fx_metrics {
     void *user;
@@ -52,6 +82,7 @@ struct fx_metrics {
     void (*stage_started)(void *user, const fx_component *c);
     void (*stage_completed)(void *user, const fx_component *c, int64_t duration_ns);
     void (*stage_error)(void *user, const fx_component *c, int64_t duration_ns, int code);
+    void (*event)(void *user, const fx_event *ev);   /* everything of fx_event_kind */
 };
 
 /* Tracing callbacks; every one optional (NULL). A span is the tracer's own
@@ -62,6 +93,7 @@ struct fx_tracer {
     void  (*set_attribute)(void *user, void *span, const char *key, const char *value);
     void  (*record_error)(void *user, void *span, int code, const char *message);
     void  (*end_span)(void *user, void *span);
+    void  (*add_event)(void *user, void *span, const fx_event *ev);
 };
 
 /* True iff rt has metrics or a tracer. rt NULL -> false. Inline: one load
@@ -101,5 +133,12 @@ void fx_observe_begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_obs
  * rc, else fx_strerror(rc)), then end_span; ctx's current span goes back to
  * obs->parent_span. Same thread as the matching begin; never fails. */
 void fx_observe_end(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc);
+
+/* Reports ev: to the metrics' event callback, and as an event on ctx's
+ * current span (add_event). rt NULL = the default runtime; ctx may be NULL.
+ * Callers test fx_runtime_observed(rt) first, so that an unobserved
+ * runtime pays one branch. Any thread (the one running on ctx); never
+ * fails; allocates nothing itself. */
+void fx_observe_event(fx_runtime *rt, fx_ctx *ctx, const fx_event *ev);
 
 #endif /* FLUXUS_OBSERVE_H */
