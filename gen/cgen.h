@@ -10,7 +10,8 @@
  * run-time accessors of `... as NAME`.
  *
  * The core ops live in codegen.c; each family of combinators has its own
- * file with its own table (cg_flow.c, cg_resilience.c, cg_observe.c), so a
+ * file with its own table (cg_flow.c, cg_batch.c, cg_resilience.c,
+ * cg_observe.c), so a
  * new combinator is a new row and a body function in its family's file.
  */
 #ifndef FLUXC_CGEN_H
@@ -85,7 +86,8 @@ typedef struct OpGenEntry {
 } OpGenEntry;
 
 /* The extension tables, each ended by an entry with op OP_NONE. */
-extern const OpGenEntry cg_flow_ops[];        /* cg_flow.c: fanout, map, buffer, ... */
+extern const OpGenEntry cg_flow_ops[];        /* cg_flow.c: fanout, fanin, parallel, map, router */
+extern const OpGenEntry cg_batch_ops[];       /* cg_batch.c: buffer, mapreduce, filter, join_by_key */
 extern const OpGenEntry cg_resilience_ops[];  /* cg_resilience.c: retry, timeout, breaker, ... */
 extern const OpGenEntry cg_observe_ops[];     /* cg_observe.c: metrics, trace */
 

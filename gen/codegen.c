@@ -672,7 +672,7 @@ static const OpGenEntry core_ops[] = {
     {OP_NONE, {.kind = NULL}},
 };
 
-static const OpGenEntry *const op_tables[] = {core_ops, cg_flow_ops, cg_resilience_ops, cg_observe_ops};
+static const OpGenEntry *const op_tables[] = {core_ops, cg_flow_ops, cg_batch_ops, cg_resilience_ops, cg_observe_ops};
 
 const OpGen *cg_op(Op op)
 {
