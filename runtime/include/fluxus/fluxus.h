@@ -9,6 +9,7 @@
 #include <fluxus/ctx.h>
 #include <fluxus/runtime.h>
 #include <fluxus/observe.h>
+#include <fluxus/sched.h>
 #include <fluxus/gen.h>
 
 #endif /* FLUXUS_FLUXUS_H */

@@ -1,0 +1,150 @@
+/* fluxus/sched.h — the runtime's worker pool and task groups.
+ *
+ * Every fx_runtime owns a fixed set of worker threads (fx_runtime_config
+ * .threads, default the CPU count), started on the first spawn. Concurrent
+ * combinators (fanout, map, router, mapreduce, ...) hand it work through a
+ * task group that lives on the caller's stack:
+ *
+ *     fx_group g;
+ *     int rc = fx_group_init(&g, rt, ctx, concurrency);   // 0 or FX_ENOMEM
+ *     if (rc == 0) {
+ *         for (i = 0; i < n; i++) {
+ *             tasks[i].task = (fx_task){ .fn = run_one, .index = (int)i };
+ *             fx_group_spawn(&g, &tasks[i].task);
+ *         }
+ *         rc = fx_group_wait(&g);       // 0, or the rc of the first failed task
+ *         if (rc != 0) {
+ *             const fx_task *bad = fx_group_failed(&g);   // bad->index, bad->error
+ *             ...
+ *         }
+ *     }
+ *
+ * Tasks. An fx_task is embedded as the FIRST member of the caller's own,
+ * typed task struct; the task function casts back to it, so no item ever
+ * travels as void *:
+ *
+ *     typedef struct my_task { fx_task task; const Order *in; Receipt *out; } my_task;
+ *     static int run_one(fx_task *t, fx_ctx *ctx) {
+ *         my_task *m = (my_task *)(void *)t;
+ *         return make_receipt(ctx, m->in, m->out);
+ *     }
+ *
+ * Task storage belongs to the caller (stack, or the context arena) and must
+ * stay valid until fx_group_wait returns. Spawning allocates nothing: the
+ * queue links live inside fx_task and fx_group.
+ *
+ * Contexts and failure. fx_group_init makes a child of ctx, the group
+ * context (fx_group_ctx); every task runs on its own child of the group
+ * context, so each task has its own error record and may call fx_fail.
+ * Child contexts are recycled by their root: steady state does not malloc.
+ * The first task to return non-zero is the group's failure: its error
+ * record is copied into the arena (fx_task.error) and the group context is
+ * cancelled, so the siblings' contexts become done at once (a stage that
+ * polls fx_ctx_done stops early) and tasks that have not started yet start
+ * on a done context. Every spawned task's function is called exactly once,
+ * possibly on a done context: the task decides what that means for its
+ * items (skip them, record them as failed, ...). Later failures are not
+ * recorded.
+ *
+ * Work-helping. fx_group_wait does not just block: while the group has
+ * queued tasks that the concurrency limit allows to start, the waiting
+ * thread runs them itself. A waiter only ever runs tasks of its own group,
+ * so nesting (a map inside a fanout inside a map, on any number of
+ * threads, even when every worker is itself waiting) cannot deadlock: a
+ * waiter blocks only while all its remaining tasks are running on other
+ * threads, and those make progress by the same rule.
+ *
+ * Concurrency. At most `concurrency` tasks of one group run at once,
+ * counting the one the waiter helps with (exactly: a queued task starts
+ * only while fewer than that are running). concurrency <= 0 = unlimited
+ * (bounded by the number of workers + the waiter).
+ *
+ * Threads. fx_group_init/spawn/wait/failed are called by the thread that
+ * owns the group (the one running on ctx); fx_group_spawn may also be
+ * called by a task of the group while the owner waits. fx_group_cancel is
+ * any thread. Task functions run on worker threads or on the waiter.
+ *
+ * Runtime lifetime. Threads of fx_runtime_new() start on the first spawn
+ * and are joined by fx_runtime_free(), which must not be called while a
+ * group of that runtime is in flight. The default runtime's threads start
+ * lazily too, are detached and never joined: they sleep on a condition
+ * variable between tasks, so a process may exit at any time when it is not
+ * in the middle of a pipeline call. */
+#ifndef FLUXUS_SCHED_H
+#define FLUXUS_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <fluxus/error.h>
+
+typedef struct fx_ctx fx_ctx;
+typedef struct fx_runtime fx_runtime;
+typedef struct fx_task fx_task;
+typedef struct fx_group fx_group;
+
+/* A task function: runs the task on ctx (the task's own child of the
+ * group context) and returns 0 or an error code, with details in ctx's
+ * error record (fx_fail, or the gen.h functions). */
+typedef int (*fx_task_fn)(fx_task *task, fx_ctx *ctx);
+
+struct fx_task {
+    fx_task_fn fn;              /* set by the caller before spawn */
+    int index;                  /* the caller's (stage, item, route, ...); the task
+                                   function may update it, e.g. to the item that failed */
+    /* Set by fx_group_wait for the group's first failure only (see
+     * fx_group_failed); 0 / NULL otherwise. */
+    int rc;
+    const fx_error *error;      /* copy of the task ctx's record, in the arena; NULL on OOM */
+    /* Private to the scheduler. */
+    fx_task *fx__next;
+};
+
+/* Lives on the caller's stack between fx_group_init and fx_group_wait.
+ * Every field is private: guarded by the runtime's scheduler lock. */
+struct fx_group {
+    struct fx__group_private {
+        struct fx__sched *sched;
+        fx_ctx *ctx;                     /* the group context */
+        int limit;                       /* > 0; INT_MAX = unlimited */
+        int running;                     /* tasks started and not finished */
+        size_t outstanding;              /* spawned and not finished */
+        fx_task *head, *tail;            /* queued, not started */
+        fx_group *ready_prev, *ready_next;
+        bool ready;                      /* in the runtime's ready list */
+        struct fx__group_waiter *waiter; /* the owner, while blocked in wait */
+        fx_task *failed;                 /* the first task that returned non-zero */
+    } fx__p;
+};
+
+/* Starts a group of tasks on rt (NULL = the default runtime) under ctx:
+ * makes the group context (a child of ctx). concurrency <= 0 = unlimited.
+ * Returns 0, or FX_ENOMEM (the group is then unusable: do not spawn or
+ * wait). Starts rt's worker threads if they are not running yet. */
+int fx_group_init(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency);
+
+/* Queues t (t->fn set) to run on a worker, or on the waiter. Never blocks,
+ * never allocates. t must stay valid and untouched (except by its own
+ * function) until fx_group_wait returns. */
+void fx_group_spawn(fx_group *g, fx_task *t);
+
+/* Runs queued tasks on this thread while the concurrency limit allows, and
+ * blocks until every spawned task has finished. Frees the group context.
+ * Returns 0 when every task returned 0, else the rc of the first task that
+ * failed (fx_group_failed). After it returns the group may be initialized
+ * again; results written by tasks are visible to the caller. */
+int fx_group_wait(fx_group *g);
+
+/* After fx_group_wait: the first task that returned non-zero (its index,
+ * rc and error), or NULL when none did. */
+const fx_task *fx_group_failed(const fx_group *g);
+
+/* The group context (a child of the ctx given to fx_group_init); valid
+ * until fx_group_wait returns. */
+fx_ctx *fx_group_ctx(const fx_group *g);
+
+/* Cancels the group context: running tasks see fx_ctx_done, queued tasks
+ * start on a done context. Any thread, until fx_group_wait returns. */
+void fx_group_cancel(fx_group *g);
+
+#endif /* FLUXUS_SCHED_H */
