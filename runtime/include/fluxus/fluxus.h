@@ -10,6 +10,7 @@
 #include <fluxus/runtime.h>
 #include <fluxus/observe.h>
 #include <fluxus/sched.h>
+#include <fluxus/pool.h>
 #include <fluxus/gen.h>
 
 #endif /* FLUXUS_FLUXUS_H */
