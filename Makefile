@@ -113,6 +113,7 @@ CMOCKA_LIBS := -lcmocka
 # Tests that count allocations link through tests/support/malloc_count.c.
 WRAP_MALLOC := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 TEST_LDFLAGS_test_runtime_ctx := $(WRAP_MALLOC)
+TEST_LDFLAGS_test_runtime_sched := $(WRAP_MALLOC)
 TEST_LDFLAGS_test_runtime_pool := $(WRAP_MALLOC)
 E2E_LDFLAGS_e2e_alloc := $(WRAP_MALLOC)
 SUPPORT_SRC := $(wildcard tests/support/*.c)

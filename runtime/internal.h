@@ -108,7 +108,29 @@ struct fx__root {
 bool fx__ctx_add_waiter(fx_ctx *ctx, fx__waiter *w);
 void fx__ctx_remove_waiter(fx_ctx *ctx, fx__waiter *w);
 
+/* ------------------------------------------------------------ sched.c */
+
+/* The worker pool of one runtime. `mu` guards every field below it and
+ * every fx_group's private fields (fluxus/sched.h). Lock order: mu before
+ * a ctx tree's tree_mu (never the other way). */
+typedef struct fx__sched {
+    pthread_mutex_t mu;
+    pthread_cond_t work;                /* workers wait here for a ready group */
+    fx_group *ready_head, *ready_tail;  /* groups with a task allowed to start */
+    int want;                           /* threads to start (>= 1) */
+    int nthreads;                       /* started so far */
+    pthread_t *threads;                 /* malloc'd at first start */
+    bool started, stopping, detached;   /* detached: the default runtime's */
+    int idle;                           /* workers blocked on `work` */
+} fx__sched;
+
+void fx__sched_init(fx__sched *s, int threads, bool detached);
+/* Stops and joins the workers (no group may be in flight). */
+void fx__sched_destroy(fx__sched *s);
+
 /* ------------------------------------------------------------ runtime.c */
+
+fx__sched *fx__runtime_sched(fx_runtime *rt);
 
 const fx_metrics *fx__runtime_metrics(const fx_runtime *rt);
 const fx_tracer *fx__runtime_tracer(const fx_runtime *rt);

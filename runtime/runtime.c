@@ -12,8 +12,7 @@ struct fx_runtime {
     const fx_metrics *metrics;         /* NULL = none */
     const fx_tracer *tracer;           /* NULL = none */
     bool is_default;
-    /* The worker pool (a later issue) lives here: threads, job queue, its
-     * lock; created in runtime_init, joined in fx_runtime_free. */
+    fx__sched sched;                   /* the worker pool (sched.c) */
 };
 
 /* The external definition of the inline function in observe.h. */
@@ -45,6 +44,7 @@ fx_runtime *fx_runtime_new(const fx_runtime_config *cfg)
     fx_runtime *rt = malloc(sizeof *rt);
     if (rt == NULL) return NULL;
     runtime_init(rt, cfg);
+    fx__sched_init(&rt->sched, rt->threads, false);
     return rt;
 }
 
@@ -55,6 +55,7 @@ static void default_init(void)
 {
     runtime_init(&default_runtime, NULL);
     default_runtime.is_default = true;
+    fx__sched_init(&default_runtime.sched, default_runtime.threads, true);
 }
 
 fx_runtime *fx_runtime_default(void)
@@ -66,6 +67,7 @@ fx_runtime *fx_runtime_default(void)
 void fx_runtime_free(fx_runtime *rt)
 {
     if (rt == NULL || rt->is_default) return;
+    fx__sched_destroy(&rt->sched);
     free(rt);
 }
 
@@ -77,3 +79,5 @@ const fx_clock *fx_runtime_clock(const fx_runtime *rt) { return rt->clock; }
 
 const fx_metrics *fx__runtime_metrics(const fx_runtime *rt) { return rt->metrics; }
 const fx_tracer *fx__runtime_tracer(const fx_runtime *rt) { return rt->tracer; }
+
+fx__sched *fx__runtime_sched(fx_runtime *rt) { return &rt->sched; }

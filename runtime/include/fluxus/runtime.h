@@ -2,8 +2,8 @@
  *
  * An fx_runtime bundles the configuration every pipeline instance made on it
  * shares: the number of worker threads, the clock all its combinators
- * measure time with, and its metrics and tracer (observe.h). A later issue
- * adds the worker pool to it.
+ * measure time with, and its metrics and tracer (observe.h), and its worker
+ * pool (sched.h): `threads` workers, started on first use.
  *
  * Ownership: fx_runtime_new's result is freed by the caller with
  * fx_runtime_free() after every pipeline instance made on it. The default
@@ -34,7 +34,8 @@ fx_runtime *fx_runtime_new(const fx_runtime_config *cfg);
  * (pthread_once) and never freed. Static storage: never fails. */
 fx_runtime *fx_runtime_default(void);
 
-/* Frees rt. NULL or the default runtime: no-op. */
+/* Frees rt, joining its worker threads; no task group of rt may be in
+ * flight. NULL or the default runtime: no-op. */
 void fx_runtime_free(fx_runtime *rt);
 
 /* Number of worker threads (>= 1). */

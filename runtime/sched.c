@@ -1,0 +1,265 @@
+/* sched.c — the worker pool of a runtime and task groups (fluxus/sched.h).
+ *
+ * Design. One mutex per runtime (fx__sched.mu) guards the pool and every
+ * group's private fields. Tasks queue inside their group (intrusive FIFO
+ * through fx_task.fx__next); a group that has a queued task and fewer than
+ * `limit` running tasks is "ready" and sits in the runtime's ready list
+ * (intrusive, through the group). Workers take the first ready group, start
+ * its first queued task and move the group to the back of the list, so
+ * groups share the workers round-robin. The owner of a group, in
+ * fx_group_wait, starts its own group's queued tasks itself while the
+ * limit allows (work-helping) and otherwise sleeps on a condition variable
+ * of its own stack frame until a task of its group finishes.
+ *
+ * Nothing here allocates after the first spawn on a runtime (which starts
+ * its threads): tasks, groups and the waiter's condition variable all live
+ * in storage of the caller; task contexts are recycled by their root. */
+#include "internal.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The owner of a group while it sleeps in fx_group_wait (its stack). */
+struct fx__group_waiter {
+    pthread_cond_t cond;
+};
+
+typedef struct fx__group_private grp;
+
+/* ------------------------------------------------------------ ready list (mu held) */
+
+static void ready_push(fx__sched *s, fx_group *g)
+{
+    grp *p = &g->fx__p;
+    p->ready = true;
+    p->ready_next = NULL;
+    p->ready_prev = s->ready_tail;
+    if (s->ready_tail != NULL) s->ready_tail->fx__p.ready_next = g;
+    else s->ready_head = g;
+    s->ready_tail = g;
+}
+
+static void ready_remove(fx__sched *s, fx_group *g)
+{
+    grp *p = &g->fx__p;
+    if (p->ready_prev != NULL) p->ready_prev->fx__p.ready_next = p->ready_next;
+    else s->ready_head = p->ready_next;
+    if (p->ready_next != NULL) p->ready_next->fx__p.ready_prev = p->ready_prev;
+    else s->ready_tail = p->ready_prev;
+    p->ready = false;
+    p->ready_prev = p->ready_next = NULL;
+}
+
+/* Puts g in or out of the ready list as its state says; a group that stays
+ * ready goes to the back (round-robin). Wakes one idle worker when g is
+ * ready. */
+static void ready_update(fx__sched *s, fx_group *g)
+{
+    grp *p = &g->fx__p;
+    bool want = p->head != NULL && p->running < p->limit;
+    if (p->ready) ready_remove(s, g);
+    if (want) {
+        ready_push(s, g);
+        if (s->idle > 0) FX__MUST(pthread_cond_signal(&s->work));
+    }
+}
+
+/* ------------------------------------------------------------ running a task */
+
+/* Pops g's first queued task and counts it as running (mu held). */
+static fx_task *take(fx__sched *s, fx_group *g)
+{
+    grp *p = &g->fx__p;
+    fx_task *t = p->head;
+    p->head = t->fx__next;
+    if (p->head == NULL) p->tail = NULL;
+    t->fx__next = NULL;
+    p->running++;
+    ready_update(s, g);
+    return t;
+}
+
+/* A copy of ctx's record when it describes rc, else a bare {rc}; in the
+ * arena of `arena`. NULL on OOM. */
+static const fx_error *snapshot(fx_ctx *arena, const fx_ctx *ctx, int rc)
+{
+    fx_error *copy = fx_alloc(arena, sizeof *copy);
+    if (copy == NULL) return NULL;
+    const fx_error *e = ctx != NULL ? fx_ctx_error(ctx) : NULL;
+    if (e != NULL && e->code == rc) *copy = *e;
+    else *copy = (fx_error){ .code = rc, .index = -1 };
+    return copy;
+}
+
+/* Runs t on a fresh child of the group context (mu not held). The first
+ * failure of the group is recorded in t and cancels the group context. */
+static void run_task(fx__sched *s, fx_group *g, fx_task *t)
+{
+    grp *p = &g->fx__p;
+    fx_ctx *c = fx_ctx_with_cancel(p->ctx);
+    int rc = c != NULL ? t->fn(t, c) : FX_ENOMEM;
+    if (rc != 0) {
+        FX__MUST(pthread_mutex_lock(&s->mu));
+        bool first = p->failed == NULL;
+        if (first) p->failed = t;
+        FX__MUST(pthread_mutex_unlock(&s->mu));
+        if (first) {
+            t->rc = rc;
+            t->error = snapshot(p->ctx, c, rc);
+            fx_ctx_cancel(p->ctx);
+        }
+    }
+    fx_ctx_free(c);
+}
+
+/* t of g has returned (mu held). Once outstanding reaches 0 the group may
+ * vanish as soon as mu is released: nothing touches g after this. */
+static void finish(fx__sched *s, fx_group *g)
+{
+    grp *p = &g->fx__p;
+    p->running--;
+    p->outstanding--;
+    ready_update(s, g);
+    if (p->waiter != NULL) FX__MUST(pthread_cond_signal(&p->waiter->cond));
+}
+
+/* ------------------------------------------------------------ workers */
+
+static void *worker_main(void *arg)
+{
+    fx__sched *s = arg;
+    FX__MUST(pthread_mutex_lock(&s->mu));
+    for (;;) {
+        fx_group *g = s->ready_head;
+        if (g == NULL) {
+            if (s->stopping) break;
+            s->idle++;
+            FX__MUST(pthread_cond_wait(&s->work, &s->mu));
+            s->idle--;
+            continue;
+        }
+        fx_task *t = take(s, g);
+        FX__MUST(pthread_mutex_unlock(&s->mu));
+        run_task(s, g, t);
+        FX__MUST(pthread_mutex_lock(&s->mu));
+        finish(s, g);
+    }
+    FX__MUST(pthread_mutex_unlock(&s->mu));
+    return NULL;
+}
+
+/* Starts the workers (mu held). Workers block every signal, so that
+ * process-directed signals go to the application's threads. A thread that
+ * cannot be created is simply missing: waiters run their own tasks, so the
+ * pool stays correct with any number of workers, even none. */
+static void start_threads(fx__sched *s)
+{
+    s->started = true;
+    s->threads = malloc(sizeof *s->threads * (size_t)s->want);
+    if (s->threads == NULL) return;
+    sigset_t all, old;
+    sigfillset(&all);
+    FX__MUST(pthread_sigmask(SIG_SETMASK, &all, &old));
+    while (s->nthreads < s->want) {
+        if (pthread_create(&s->threads[s->nthreads], NULL, worker_main, s) != 0) break;
+        if (s->detached) FX__MUST(pthread_detach(s->threads[s->nthreads]));
+        s->nthreads++;
+    }
+    FX__MUST(pthread_sigmask(SIG_SETMASK, &old, NULL));
+}
+
+void fx__sched_init(fx__sched *s, int threads, bool detached)
+{
+    memset(s, 0, sizeof *s);
+    FX__MUST(pthread_mutex_init(&s->mu, NULL));
+    FX__MUST(pthread_cond_init(&s->work, NULL));
+    s->want = threads < 1 ? 1 : threads;
+    s->detached = detached;
+}
+
+void fx__sched_destroy(fx__sched *s)
+{
+    FX__MUST(pthread_mutex_lock(&s->mu));
+    s->stopping = true;
+    FX__MUST(pthread_cond_broadcast(&s->work));
+    FX__MUST(pthread_mutex_unlock(&s->mu));
+    if (!s->detached)
+        for (int i = 0; i < s->nthreads; i++) FX__MUST(pthread_join(s->threads[i], NULL));
+    free(s->threads);
+    FX__MUST(pthread_cond_destroy(&s->work));
+    FX__MUST(pthread_mutex_destroy(&s->mu));
+}
+
+/* ------------------------------------------------------------ groups */
+
+int fx_group_init(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency)
+{
+    if (rt == NULL) rt = fx_runtime_default();
+    grp *p = &g->fx__p;
+    memset(p, 0, sizeof *p);
+    p->sched = fx__runtime_sched(rt);
+    p->limit = concurrency > 0 ? concurrency : INT_MAX;
+    if (ctx == NULL) return FX_EINVAL;
+    p->ctx = fx_ctx_with_cancel(ctx);
+    if (p->ctx == NULL) return FX_ENOMEM;
+    fx__sched *s = p->sched;
+    FX__MUST(pthread_mutex_lock(&s->mu));
+    if (!s->started) start_threads(s);
+    FX__MUST(pthread_mutex_unlock(&s->mu));
+    return 0;
+}
+
+void fx_group_spawn(fx_group *g, fx_task *t)
+{
+    grp *p = &g->fx__p;
+    fx__sched *s = p->sched;
+    t->rc = 0;
+    t->error = NULL;
+    t->fx__next = NULL;
+    FX__MUST(pthread_mutex_lock(&s->mu));
+    if (p->tail != NULL) p->tail->fx__next = t;
+    else p->head = t;
+    p->tail = t;
+    p->outstanding++;
+    if (!p->ready && p->running < p->limit) ready_update(s, g);
+    if (p->waiter != NULL) FX__MUST(pthread_cond_signal(&p->waiter->cond));
+    FX__MUST(pthread_mutex_unlock(&s->mu));
+}
+
+int fx_group_wait(fx_group *g)
+{
+    grp *p = &g->fx__p;
+    fx__sched *s = p->sched;
+    struct fx__group_waiter w;
+    bool have_cond = false;
+    FX__MUST(pthread_mutex_lock(&s->mu));
+    while (p->outstanding > 0) {
+        if (p->head != NULL && p->running < p->limit) {
+            fx_task *t = take(s, g);
+            FX__MUST(pthread_mutex_unlock(&s->mu));
+            run_task(s, g, t);
+            FX__MUST(pthread_mutex_lock(&s->mu));
+            finish(s, g);
+            continue;
+        }
+        if (!have_cond) {
+            FX__MUST(pthread_cond_init(&w.cond, NULL));
+            have_cond = true;
+        }
+        p->waiter = &w;
+        FX__MUST(pthread_cond_wait(&w.cond, &s->mu));
+        p->waiter = NULL;
+    }
+    FX__MUST(pthread_mutex_unlock(&s->mu));
+    if (have_cond) FX__MUST(pthread_cond_destroy(&w.cond));
+    fx_ctx_free(p->ctx);
+    return p->failed != NULL ? p->failed->rc : 0;
+}
+
+const fx_task *fx_group_failed(const fx_group *g) { return g->fx__p.failed; }
+
+fx_ctx *fx_group_ctx(const fx_group *g) { return g->fx__p.ctx; }
+
+void fx_group_cancel(fx_group *g) { fx_ctx_cancel(g->fx__p.ctx); }

@@ -1,0 +1,487 @@
+/* tests/test_runtime_sched.c — the worker pool and task groups (fluxus/sched.h). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include <fluxus/fluxus.h>
+
+#include "fx_test.h"
+#include "malloc_count.h"
+
+#define MS FX_TEST_MS
+
+/* Spins (yielding) until cond holds or ~5 s pass; the result of cond. */
+static bool spin_for(atomic_int *v, int want)
+{
+    int64_t give_up = fx_clock_now(NULL) + 5000 * MS;
+    while (atomic_load(v) < want) {
+        if (fx_clock_now(NULL) > give_up) return false;
+        sched_yield();
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------ plain tasks */
+
+typedef struct sq_task {
+    fx_task task;
+    int64_t in;
+    int64_t out;
+} sq_task;
+
+static int square(fx_task *t, fx_ctx *ctx)
+{
+    (void)ctx;
+    sq_task *s = (sq_task *)(void *)t;
+    s->out = s->in * s->in;
+    return 0;
+}
+
+static void run_squares(fx_runtime *rt, fx_ctx *ctx, sq_task *tasks, int n, int concurrency)
+{
+    fx_group g;
+    assert_int_equal(fx_group_init(&g, rt, ctx, concurrency), 0);
+    for (int i = 0; i < n; i++) {
+        tasks[i] = (sq_task){ .task = { .fn = square, .index = i }, .in = i };
+        fx_group_spawn(&g, &tasks[i].task);
+    }
+    assert_int_equal(fx_group_wait(&g), 0);
+    assert_null(fx_group_failed(&g));
+    for (int i = 0; i < n; i++) assert_int_equal(tasks[i].out, (int64_t)i * i);
+}
+
+static void test_runtime_sched_runs_every_task(void **state)
+{
+    (void)state;
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 4 });
+    fx_ctx *ctx = fx_ctx_new();
+    sq_task tasks[100];
+    run_squares(rt, ctx, tasks, 100, 0);
+    run_squares(rt, ctx, tasks, 100, 1);
+    run_squares(rt, ctx, tasks, 7, 3);
+    run_squares(rt, ctx, tasks, 0, 0);            /* an empty group returns at once */
+    run_squares(NULL, ctx, tasks, 10, 0);         /* the default runtime */
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
+/* A runtime that never ran a task has no threads; one that did joins them. */
+static void test_runtime_sched_runtime_free_joins_workers(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 20; round++) {
+        fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 1 + round % 4 });
+        fx_ctx *ctx = fx_ctx_new();
+        if (round % 2 == 0) {
+            sq_task tasks[8];
+            run_squares(rt, ctx, tasks, 8, 0);
+        }
+        fx_ctx_free(ctx);
+        fx_runtime_free(rt);
+    }
+}
+
+/* ------------------------------------------------------------ concurrency limit */
+
+typedef struct flight {
+    atomic_int in_flight;
+    atomic_int max;
+    atomic_int started;
+    int limit;
+} flight;
+
+typedef struct fl_task {
+    fx_task task;
+    flight *f;
+} fl_task;
+
+/* Holds its slot until `limit` tasks are in flight (or 20 ms pass), so the
+ * observed maximum reaches the limit whenever the pool can get there. */
+static int hold_slot(fx_task *t, fx_ctx *ctx)
+{
+    (void)ctx;
+    flight *f = ((fl_task *)(void *)t)->f;
+    int now = atomic_fetch_add(&f->in_flight, 1) + 1;
+    atomic_fetch_add(&f->started, 1);
+    int seen = atomic_load(&f->max);
+    while (now > seen && !atomic_compare_exchange_weak(&f->max, &seen, now)) {
+    }
+    int64_t until = fx_clock_now(NULL) + 20 * MS;
+    while (atomic_load(&f->in_flight) < f->limit && fx_clock_now(NULL) < until) sched_yield();
+    fx_clock_sleep(NULL, NULL, 1 * MS);
+    atomic_fetch_sub(&f->in_flight, 1);
+    return 0;
+}
+
+static void observe_limit(int threads, int limit, int ntasks)
+{
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = threads });
+    fx_ctx *ctx = fx_ctx_new();
+    flight f = { .limit = limit };
+    fl_task tasks[64];
+    fx_group g;
+    assert_int_equal(fx_group_init(&g, rt, ctx, limit), 0);
+    for (int i = 0; i < ntasks; i++) {
+        tasks[i] = (fl_task){ .task = { .fn = hold_slot, .index = i }, .f = &f };
+        fx_group_spawn(&g, &tasks[i].task);
+    }
+    assert_int_equal(fx_group_wait(&g), 0);
+    assert_int_equal(atomic_load(&f.started), ntasks);
+    assert_int_equal(atomic_load(&f.max), limit);
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
+static void test_runtime_sched_concurrency_limit_is_exact(void **state)
+{
+    (void)state;
+    observe_limit(4, 2, 20);
+    observe_limit(4, 3, 30);
+    observe_limit(2, 1, 10);
+    observe_limit(1, 2, 10);     /* one worker + the helping waiter */
+    observe_limit(8, 8, 64);
+}
+
+static void test_runtime_sched_spawn_allocates_nothing(void **state)
+{
+    (void)state;
+    assert_true(fx_test_malloc_wrapped());
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 3 });
+    fx_ctx *ctx = fx_ctx_new();
+    sq_task tasks[32];
+    /* Warm-up: the threads, and as many task contexts as can ever be alive
+     * at once (3 workers + the waiter), which the root then recycles. */
+    flight f = { .limit = 4 };
+    fl_task hold[4];
+    fx_group g;
+    assert_int_equal(fx_group_init(&g, rt, ctx, 0), 0);
+    for (int i = 0; i < 4; i++) {
+        hold[i] = (fl_task){ .task = { .fn = hold_slot, .index = i }, .f = &f };
+        fx_group_spawn(&g, &hold[i].task);
+    }
+    assert_int_equal(fx_group_wait(&g), 0);
+    assert_int_equal(atomic_load(&f.max), 4);
+    size_t before = fx_test_malloc_calls();
+    for (int i = 0; i < 1000; i++) run_squares(rt, ctx, tasks, 32, i % 5);
+    assert_int_equal(fx_test_malloc_calls() - before, 0);
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
+/* ------------------------------------------------------------ failure */
+
+typedef struct fail_task {
+    fx_task task;
+    int fail_code;              /* 0: succeed after polling; else fail with it */
+    atomic_bool *release;       /* the failing task waits for this */
+    atomic_int *polled_out;     /* siblings that saw their ctx done */
+    int rc_seen;
+} fail_task;
+
+static int fail_or_poll(fx_task *t, fx_ctx *ctx)
+{
+    fail_task *f = (fail_task *)(void *)t;
+    if (f->fail_code != 0) {
+        while (!atomic_load(f->release)) sched_yield();
+        return fx_fail(ctx, f->fail_code, "task %d broke", t->index);
+    }
+    int64_t give_up = fx_clock_now(NULL) + 5000 * MS;
+    atomic_store(f->release, true);
+    while (!fx_ctx_done(ctx)) {
+        if (fx_clock_now(NULL) > give_up) return 0;   /* would fail the test below */
+        sched_yield();
+    }
+    atomic_fetch_add(f->polled_out, 1);
+    f->rc_seen = fx_ctx_err(ctx);
+    return f->rc_seen;
+}
+
+static void test_runtime_sched_first_failure_cancels_siblings(void **state)
+{
+    (void)state;
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 4 });
+    fx_ctx *ctx = fx_ctx_new();
+    atomic_bool release = false;
+    atomic_int polled = 0;
+    fail_task tasks[4];
+    fx_group g;
+    assert_int_equal(fx_group_init(&g, rt, ctx, 0), 0);
+    for (int i = 0; i < 4; i++) {
+        tasks[i] = (fail_task){ .task = { .fn = fail_or_poll, .index = i }, .fail_code = i == 1 ? 42 : 0,
+                                .release = &release, .polled_out = &polled };
+        fx_group_spawn(&g, &tasks[i].task);
+    }
+    assert_int_equal(fx_group_wait(&g), 42);
+    const fx_task *bad = fx_group_failed(&g);
+    assert_non_null(bad);
+    assert_int_equal(bad->index, 1);
+    assert_int_equal(bad->rc, 42);
+    assert_non_null(bad->error);
+    assert_int_equal(bad->error->code, 42);
+    assert_string_equal(bad->error->message, "task 1 broke");
+    assert_int_equal(atomic_load(&polled), 3);
+    for (int i = 0; i < 4; i++)
+        if (i != 1) {
+            assert_int_equal(tasks[i].rc_seen, FX_ECANCELED);
+            assert_null(tasks[i].task.error);
+        }
+    assert_false(fx_ctx_done(ctx));               /* the caller's ctx is not cancelled */
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
+typedef struct late_task {
+    fx_task task;
+    bool ran;
+    bool was_done;
+} late_task;
+
+static int note_ctx(fx_task *t, fx_ctx *ctx)
+{
+    late_task *l = (late_task *)(void *)t;
+    l->ran = true;
+    l->was_done = fx_ctx_done(ctx);
+    return t->index == 0 ? 7 : 0;
+}
+
+/* Tasks queued behind a failure still run exactly once, on a done ctx. */
+static void test_runtime_sched_tasks_after_failure_run_on_done_ctx(void **state)
+{
+    (void)state;
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 2 });
+    fx_ctx *ctx = fx_ctx_new();
+    late_task tasks[10];
+    fx_group g;
+    assert_int_equal(fx_group_init(&g, rt, ctx, 1), 0);   /* one at a time, in order */
+    for (int i = 0; i < 10; i++) {
+        tasks[i] = (late_task){ .task = { .fn = note_ctx, .index = i } };
+        fx_group_spawn(&g, &tasks[i].task);
+    }
+    assert_int_equal(fx_group_wait(&g), 7);
+    assert_int_equal(fx_group_failed(&g)->index, 0);
+    for (int i = 0; i < 10; i++) {
+        assert_true(tasks[i].ran);
+        assert_int_equal(tasks[i].was_done, i > 0);
+    }
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
+static void test_runtime_sched_cancelled_caller_ctx_reaches_tasks(void **state)
+{
+    (void)state;
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 2 });
+    fx_ctx *ctx = fx_ctx_new();
+    fx_ctx_cancel(ctx);
+    late_task tasks[3];
+    fx_group g;
+    assert_int_equal(fx_group_init(&g, rt, ctx, 0), 0);
+    for (int i = 0; i < 3; i++) {
+        tasks[i] = (late_task){ .task = { .fn = note_ctx, .index = i + 1 } };
+        fx_group_spawn(&g, &tasks[i].task);
+    }
+    assert_int_equal(fx_group_wait(&g), 0);
+    for (int i = 0; i < 3; i++) assert_true(tasks[i].was_done);
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
+/* ------------------------------------------------------------ nesting */
+
+typedef struct nest_task {
+    fx_task task;
+    fx_runtime *rt;
+    int depth;
+    atomic_int *leaves;
+} nest_task;
+
+/* A tree of groups: each level spawns 4 tasks and waits for them, so every
+ * worker ends up waiting inside a task. Work-helping must finish it. */
+static int nest(fx_task *t, fx_ctx *ctx)
+{
+    nest_task *n = (nest_task *)(void *)t;
+    if (n->depth == 0) {
+        atomic_fetch_add(n->leaves, 1);
+        return 0;
+    }
+    nest_task kids[4];
+    fx_group g;
+    int rc = fx_group_init(&g, n->rt, ctx, t->index % 2 == 0 ? 0 : 2);
+    if (rc != 0) return rc;
+    for (int i = 0; i < 4; i++) {
+        kids[i] = (nest_task){ .task = { .fn = nest, .index = i }, .rt = n->rt, .depth = n->depth - 1,
+                               .leaves = n->leaves };
+        fx_group_spawn(&g, &kids[i].task);
+    }
+    return fx_group_wait(&g);
+}
+
+static void run_nested(int threads, int depth, int expect_leaves)
+{
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = threads });
+    fx_ctx *ctx = fx_ctx_new();
+    atomic_int leaves = 0;
+    nest_task root = { .task = { .fn = nest, .index = 0 }, .rt = rt, .depth = depth, .leaves = &leaves };
+    assert_int_equal(nest(&root.task, ctx), 0);
+    assert_int_equal(atomic_load(&leaves), expect_leaves);
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
+static void test_runtime_sched_nested_groups_never_deadlock(void **state)
+{
+    (void)state;
+    run_nested(1, 4, 256);
+    run_nested(2, 4, 256);
+    run_nested(2, 6, 4096);
+    run_nested(8, 5, 1024);
+}
+
+/* Many threads each running groups on one runtime at once. */
+typedef struct client {
+    fx_runtime *rt;
+    int failures;
+    pthread_t thread;
+} client;
+
+static void *client_main(void *arg)
+{
+    client *c = arg;
+    fx_ctx *ctx = fx_ctx_new();
+    for (int round = 0; round < 200; round++) {
+        sq_task tasks[16];
+        fx_group g;
+        if (fx_group_init(&g, c->rt, ctx, round % 3) != 0) {
+            c->failures++;
+            continue;
+        }
+        for (int i = 0; i < 16; i++) {
+            tasks[i] = (sq_task){ .task = { .fn = square, .index = i }, .in = i + round };
+            fx_group_spawn(&g, &tasks[i].task);
+        }
+        if (fx_group_wait(&g) != 0) c->failures++;
+        for (int i = 0; i < 16; i++)
+            if (tasks[i].out != (int64_t)(i + round) * (i + round)) c->failures++;
+        fx_ctx_reset(ctx);
+    }
+    fx_ctx_free(ctx);
+    return NULL;
+}
+
+static void test_runtime_sched_many_callers_share_a_runtime(void **state)
+{
+    (void)state;
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 3 });
+    client clients[6];
+    for (int i = 0; i < 6; i++) {
+        clients[i] = (client){ .rt = rt };
+        assert_int_equal(pthread_create(&clients[i].thread, NULL, client_main, &clients[i]), 0);
+    }
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(pthread_join(clients[i].thread, NULL), 0);
+        assert_int_equal(clients[i].failures, 0);
+    }
+    fx_runtime_free(rt);
+}
+
+/* A task may spawn more tasks into its own group while the owner waits. */
+typedef struct spawner {
+    fx_task task;
+    fx_group *g;
+    sq_task *extra;
+} spawner;
+
+static int spawn_more(fx_task *t, fx_ctx *ctx)
+{
+    (void)ctx;
+    spawner *s = (spawner *)(void *)t;
+    for (int i = 0; i < 5; i++) {
+        s->extra[i] = (sq_task){ .task = { .fn = square, .index = i }, .in = i + 10 };
+        fx_group_spawn(s->g, &s->extra[i].task);
+    }
+    return 0;
+}
+
+static void test_runtime_sched_task_spawns_into_its_group(void **state)
+{
+    (void)state;
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 2 });
+    fx_ctx *ctx = fx_ctx_new();
+    fx_group g;
+    sq_task extra[5];
+    spawner s = { .task = { .fn = spawn_more }, .g = &g, .extra = extra };
+    assert_int_equal(fx_group_init(&g, rt, ctx, 0), 0);
+    fx_group_spawn(&g, &s.task);
+    assert_int_equal(fx_group_wait(&g), 0);
+    for (int i = 0; i < 5; i++) assert_int_equal(extra[i].out, (int64_t)(i + 10) * (i + 10));
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
+/* fx_group_cancel from a task reaches every task's ctx. */
+typedef struct canceller {
+    fx_task task;
+    fx_group *g;
+    atomic_int *count;
+    bool saw_done;
+} canceller;
+
+static int cancel_or_wait(fx_task *t, fx_ctx *ctx)
+{
+    canceller *c = (canceller *)(void *)t;
+    if (t->index == 0) {
+        spin_for(c->count, 2);
+        fx_group_cancel(c->g);
+        return 0;
+    }
+    atomic_fetch_add(c->count, 1);
+    int64_t give_up = fx_clock_now(NULL) + 5000 * MS;
+    while (!fx_ctx_done(ctx) && fx_clock_now(NULL) < give_up) sched_yield();
+    c->saw_done = fx_ctx_done(ctx);
+    return 0;
+}
+
+static void test_runtime_sched_group_cancel(void **state)
+{
+    (void)state;
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 3 });
+    fx_ctx *ctx = fx_ctx_new();
+    fx_group g;
+    atomic_int count = 0;
+    canceller cs[3];
+    assert_int_equal(fx_group_init(&g, rt, ctx, 0), 0);
+    for (int i = 0; i < 3; i++) {
+        cs[i] = (canceller){ .task = { .fn = cancel_or_wait, .index = i }, .g = &g, .count = &count };
+        fx_group_spawn(&g, &cs[i].task);
+    }
+    assert_int_equal(fx_group_wait(&g), 0);
+    assert_true(cs[1].saw_done);
+    assert_true(cs[2].saw_done);
+    assert_false(fx_ctx_done(ctx));
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_runtime_sched_runs_every_task),
+        cmocka_unit_test(test_runtime_sched_runtime_free_joins_workers),
+        cmocka_unit_test(test_runtime_sched_spawn_allocates_nothing),
+        cmocka_unit_test(test_runtime_sched_concurrency_limit_is_exact),
+        cmocka_unit_test(test_runtime_sched_first_failure_cancels_siblings),
+        cmocka_unit_test(test_runtime_sched_tasks_after_failure_run_on_done_ctx),
+        cmocka_unit_test(test_runtime_sched_cancelled_caller_ctx_reaches_tasks),
+        cmocka_unit_test(test_runtime_sched_nested_groups_never_deadlock),
+        cmocka_unit_test(test_runtime_sched_many_callers_share_a_runtime),
+        cmocka_unit_test(test_runtime_sched_task_spawns_into_its_group),
+        cmocka_unit_test(test_runtime_sched_group_cancel),
+    };
+    return cmocka_run_group_tests_name("runtime_sched", tests, NULL, NULL);
+}
