@@ -68,13 +68,15 @@ void args_free(Arg *args, size_t n)
 
 void ex_free(Expr *e)
 {
-    if (!e)
-        return;
-    ex_free(e->lhs);
-    ex_free(e->rhs);
-    args_free(e->args, e->nargs);
-    free(e->parts);
-    free(e);
+    /* a loop down lhs: `a |> b |> …` nests to the left as deep as it is long */
+    while (e) {
+        Expr *lhs = e->lhs;
+        ex_free(e->rhs);
+        args_free(e->args, e->nargs);
+        free(e->parts);
+        free(e);
+        e = lhs;
+    }
 }
 
 void steps_free(Step *s, size_t n)

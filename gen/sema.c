@@ -734,33 +734,40 @@ static bool check_args(Ctx *x, const CombSpec *cs, Expr *e)
 
 /* ================================================================ typing rules */
 
-/* a: A -> B then b: B -> C. */
-static bool compose(Ctx *x, const Expr *a, const Expr *b, const char *a_text)
+/* a: A -> B then b: B -> C. The texts are made only for the message: a
+ * long chain would otherwise intern every prefix of itself. */
+static bool compose(Ctx *x, const Expr *a, const Expr *b)
 {
     if (a->out == b->in)
         return true;
-    diag_error(x->c, b->loc, "'%s' expects %s but '%s' produces %s", text(x, b), b->in->fx_name, a_text,
+    diag_error(x->c, b->loc, "'%s' expects %s but '%s' produces %s", text(x, b), b->in->fx_name, text(x, a),
                a->out->fx_name);
     if (b->decl)
         note_decl(x, b->decl);
     return false;
 }
 
+static size_t flat_count(const Expr *part)
+{
+    return part->op == OP_CHAIN && part->kind == EX_PIPE ? part->nparts : 1;
+}
+
+/* Appends part's members (a checked `|>` chain is already flat) to e->parts,
+ * which has room for them. */
 static void flatten_into(Expr *e, Expr *part)
 {
     if (part->op == OP_CHAIN && part->kind == EX_PIPE) {
-        for (size_t i = 0; i < part->nparts; i++)
-            flatten_into(e, part->parts[i]);
+        memcpy(e->parts + e->nparts, part->parts, part->nparts * sizeof *e->parts);
+        e->nparts += part->nparts;
         return;
     }
-    e->parts = xrealloc(e->parts, (e->nparts + 1) * sizeof *e->parts);
     e->parts[e->nparts++] = part;
 }
 
 static bool ty_chain(Ctx *x, Expr *e)
 {
     for (size_t i = 1; i < e->nparts; i++)
-        if (!compose(x, e->parts[i - 1], e->parts[i], text(x, e->parts[i - 1])))
+        if (!compose(x, e->parts[i - 1], e->parts[i]))
             return false;
     e->in = e->parts[0]->in;
     e->out = e->parts[e->nparts - 1]->out;
@@ -1071,6 +1078,52 @@ static bool check_call(Ctx *x, Expr *e)
     return cs->type(x, e);
 }
 
+/* `a |> b |> c` is a left spine of EX_PIPE nodes: walk it with a loop, not
+ * recursion, and flatten it once at the top, so that a chain of n stages
+ * costs O(n) time and memory however long it is. Every member is checked,
+ * so independent errors (unknown names) are all reported. The top node's
+ * parts are the flattened members; an inner node of the spine (reachable
+ * only through lhs) has parts {lhs, rhs}. */
+static bool check_pipe(Ctx *x, Expr *e)
+{
+    Vec spine = {0};
+    Expr *n = e;
+    for (; n->kind == EX_PIPE && !(n->in && n->out); n = n->lhs)
+        vec_push(&spine, n);
+    bool ok = check_component(x, n);
+    for (size_t i = spine.len; i-- > 0;) {
+        Expr *p = spine.items[i];
+        if (!check_component(x, p->rhs))
+            ok = false;
+        if (!ok || !compose(x, p->lhs, p->rhs)) {
+            ok = false;
+            continue;
+        }
+        p->op = OP_CHAIN;
+        p->in = p->lhs->in;
+        p->out = p->rhs->out;
+        p->label = intern_cstr(x->c, "chain");
+        if (p != e) {
+            p->parts = xcalloc(2, sizeof *p->parts);
+            p->parts[0] = p->lhs;
+            p->parts[1] = p->rhs;
+            p->nparts = 2;
+        }
+    }
+    if (ok) {
+        size_t count = flat_count(n);
+        for (size_t i = 0; i < spine.len; i++)
+            count += flat_count(((Expr *)spine.items[i])->rhs);
+        e->parts = xcalloc(count, sizeof *e->parts);
+        e->nparts = 0;
+        flatten_into(e, n);
+        for (size_t i = spine.len; i-- > 0;)
+            flatten_into(e, ((Expr *)spine.items[i])->rhs);
+    }
+    vec_free(&spine);
+    return ok;
+}
+
 static bool check_component(Ctx *x, Expr *e)
 {
     if (e->in && e->out)
@@ -1078,21 +1131,8 @@ static bool check_component(Ctx *x, Expr *e)
     switch (e->kind) {
     case EX_REF:
         return check_ref(x, e);
-    case EX_PIPE: {
-        bool l = check_component(x, e->lhs);
-        bool r = check_component(x, e->rhs);
-        if (!l || !r)
-            return false;
-        if (!compose(x, e->lhs, e->rhs, text(x, e->lhs)))
-            return false;
-        e->op = OP_CHAIN;
-        flatten_into(e, e->lhs);
-        flatten_into(e, e->rhs);
-        e->in = e->lhs->in;
-        e->out = e->rhs->out;
-        e->label = intern_cstr(x->c, "chain");
-        return true;
-    }
+    case EX_PIPE:
+        return check_pipe(x, e);
     case EX_CALL:
         return check_call(x, e);
     case EX_AS:
