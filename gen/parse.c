@@ -12,6 +12,7 @@ void  fxParse(void *parser, int kind, Token tok);
 void  fxParseFree(void *parser, void (*dealloc)(void *));
 
 void fx_parse_report(ParseState *ps, const Token *found, const int *expected, size_t nexpected);
+void fx_parse_overflow(ParseState *ps);
 
 static bool has(const int *set, size_t n, int kind)
 {
@@ -49,6 +50,7 @@ typedef struct ParseDriver {
     ParseState ps;
     Loc prev;          /* the token before the one being parsed */
     bool have_prev;
+    Loc cur;           /* the token being parsed */
 } ParseDriver;
 
 /* Just past the end of a token, as a one-column span. */
@@ -82,6 +84,13 @@ void fx_parse_report(ParseState *ps, const Token *found, const int *expected, si
     else
         diag_error(ps->c, at, "expected %s, found %s", b.data, token_describe(ps->c, found));
     buf_free(&b);
+}
+
+/* The parser's stack is full: report where the nesting got too deep. */
+void fx_parse_overflow(ParseState *ps)
+{
+    const ParseDriver *pd = (const ParseDriver *)ps;
+    diag_error(ps->c, pd->cur.src ? pd->cur : ps->eof_loc, "expression is nested too deeply");
 }
 
 /* Just past the last visible character: where "found end of file" points. */
@@ -131,6 +140,7 @@ bool parse_source(Compiler *c, const Source *src)
             ps->failed = true;
             break;
         }
+        pd.cur = t.loc;
         fxParse(parser, t.kind, t);
         if (ps->failed || t.kind == 0)
             break;

@@ -24,6 +24,7 @@
 #include "fluxc.h"
 
 void fx_parse_report(ParseState *ps, const Token *found, const int *expected, size_t nexpected);
+void fx_parse_overflow(ParseState *ps);
 
 static Decl *decl_new(DeclKind kind, Loc loc)
 {
@@ -89,7 +90,7 @@ static void take_args(Expr *e, ArgList *l)
 }
 
 %stack_overflow {
-    diag_error(ps->c, ps->eof_loc, "declaration is nested too deeply");
+    fx_parse_overflow(ps);
     ps->failed = true;
 }
 
