@@ -116,6 +116,18 @@ TEST_LDFLAGS_test_runtime_ctx := $(WRAP_MALLOC)
 TEST_LDFLAGS_test_runtime_sched := $(WRAP_MALLOC)
 TEST_LDFLAGS_test_runtime_pool := $(WRAP_MALLOC)
 E2E_LDFLAGS_e2e_alloc := $(WRAP_MALLOC)
+# ---- observability exporters (issue 5; docs/OBSERVABILITY.md "Linking").
+# runtime/prometheus.c (libmicrohttpd) and runtime/otlp.c (libcurl) live in
+# libfluxus.a with the rest: a static link pulls an object only when the
+# program calls into it, so only programs that call fx_prometheus_* or
+# fx_otlp_* need OBS_LDLIBS (building libfluxus.a needs their headers:
+# tools/bootstrap.sh installs libmicrohttpd-dev and libcurl4-openssl-dev).
+# The tests and examples that use them get the flags here.
+OBS_LDLIBS := -lmicrohttpd -lcurl
+TEST_LDFLAGS_test_runtime_metrics := $(OBS_LDLIBS)
+TEST_LDFLAGS_test_runtime_otlp := $(OBS_LDLIBS)
+E2E_LDFLAGS_obs_pipeline := $(OBS_LDLIBS)
+# ---- end of observability exporters
 SUPPORT_SRC := $(wildcard tests/support/*.c)
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(BUILD)/%.o)
 
