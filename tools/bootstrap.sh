@@ -10,6 +10,15 @@ command -v lemon >/dev/null 2>&1 || missing="$missing lemon"
 [ -f /usr/include/cmocka.h ] || [ -f /usr/local/include/cmocka.h ] || missing="$missing libcmocka-dev"
 command -v cc >/dev/null 2>&1 || missing="$missing gcc"
 command -v make >/dev/null 2>&1 || missing="$missing make"
+# Observability exporters (runtime/prometheus.c, runtime/otlp.c) and their tests.
+[ -f /usr/include/microhttpd.h ] || [ -f /usr/local/include/microhttpd.h ] || missing="$missing libmicrohttpd-dev"
+have_curl_h=no
+for h in /usr/include/curl/curl.h /usr/include/*/curl/curl.h /usr/local/include/curl/curl.h; do
+    [ -f "$h" ] && have_curl_h=yes
+done
+[ "$have_curl_h" = yes ] || missing="$missing libcurl4-openssl-dev"
+command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+command -v curl >/dev/null 2>&1 || missing="$missing curl"
 
 [ -z "$missing" ] && exit 0
 
