@@ -1,11 +1,447 @@
 /* cg_flow.c — code generators for the flow combinators: fanout, fanin,
- * parallel, map, router (SPEC §2.4, §5.4).
+ * parallel, map, router (SPEC §2.4, §5.4; docs/PATTERNS.md).
  *
  * Each row of the table below is one op (cgen.h). An op with no row is
  * type-checked by sema, and fluxc reports that it cannot generate it yet.
+ *
+ * The concurrent ones run their branches as tasks of a group on the
+ * instance's runtime (fluxus/sched.h). Per call, nothing is shared between
+ * calls: the task structs live on the caller's stack (fanout, parallel:
+ * their number is fixed) or in the context arena (map, router), results in
+ * the arena; after warm-up (and fx_ctx_reset between runs) a call makes no
+ * malloc. Every task struct embeds fx_task first and carries typed
+ * pointers: no item travels as void *.
+ *
+ *   fanout/parallel  one task per stage; the task's index is the stage, a
+ *                    switch calls the stage's component function.
+ *   router           the selector runs first on the caller's thread; one
+ *                    task per selected route, index = selection position.
+ *   map              min(n, concurrency) tasks that take item indices from
+ *                    a shared fx_cursor; fail-fast stops at the first
+ *                    error (the group cancels the others), collect_errors
+ *                    records each failed item and goes on.
  */
+#include <string.h>
+
 #include "cgen.h"
 
+/* ------------------------------------------------------------ helpers */
+
+static const char *label_lit(Gen *g, const Comp *k)
+{
+    Buf b;
+    buf_init(&b);
+    put_c_string(&b, k->label);
+    const char *s = intern_cstr(g->c, b.data);
+    buf_free(&b);
+    return s;
+}
+
+/* `concurrency:` (or 0 when not given). */
+static long long opt_int(const Comp *k, const char *name)
+{
+    const Expr *v = k->e != NULL ? expr_opt(k->e, name) : NULL;
+    return v != NULL ? (long long)v->ival : 0;
+}
+
+static bool collect_errors(const Comp *k)
+{
+    const Expr *v = k->e != NULL ? expr_opt(k->e, "collect_errors") : NULL;
+    return v != NULL && v->ival != 0;
+}
+
+bool cg_partial_output(const Comp *k)
+{
+    switch (k->op) {
+    case OP_MAP:
+        return collect_errors(k);
+    case OP_CHAIN:
+        return k->nkids > 0 && cg_partial_output(k->kids[k->nkids - 1]);
+    case OP_PIPELINE:
+        return k->nkids > 0 && cg_partial_output(k->kids[0]);
+    default:
+        return false;
+    }
+}
+
+/* `if (FX_UNLIKELY(observed)) fx_observe_event(...)` at `ind`. */
+static void put_event(Gen *g, const Comp *k, int ind, const char *kind, const char *value,
+                      const char *index, const char *code)
+{
+    put(g, "%*sif (FX_UNLIKELY(observed))\n"
+           "%*s    fx_observe_event(p->rt, ctx, &(fx_event){ .kind = %s, .component = &%s_components[%d],\n"
+           "%*s                     .value = (int64_t)(%s), .index = %s, .code = %s });\n",
+        ind, "", ind, "", kind, g->pfx, k->id, ind, "", value, index, code);
+}
+
+static void put_attr_int(Gen *g, int ind, const char *key, const char *value)
+{
+    put(g, "%*sif (FX_UNLIKELY(observed))\n%*s    fx_span_attr_int(ctx, \"%s\", (int64_t)(%s));\n", ind, "",
+        ind, "", key, value);
+}
+
+/* In a task function: `int rc = CALL;` at `ind`, under a child span
+ * (FX_CHILD_BRANCH or FX_CHILD_ITEM, number idx) on the task's context. */
+static void put_branch_call(Gen *g, const Comp *k, int ind, const char *child_kind, const char *idx,
+                            const char *call)
+{
+    put(g, "%*sfx_observation bo;\n"
+           "%*sconst bool observed = fx_runtime_observed(p->rt);\n"
+           "%*sif (FX_UNLIKELY(observed))\n"
+           "%*s    fx_observe_child_begin(p->rt, ctx, &%s_components[%d], %s, (int)(%s), &bo);\n",
+        ind, "", ind, "", ind, "", ind, "", g->pfx, k->id, child_kind, idx);
+    put(g, "%*sint rc = %s;\n", ind, "", call);
+    put(g, "%*sif (FX_UNLIKELY(observed))\n%*s    fx_observe_child_end(p->rt, ctx, &bo, rc);\n", ind, "",
+        ind, "");
+}
+
+/* ------------------------------------------------------------ fanout, parallel */
+
+/* The stages of a fanout are all its kids; parallel's last kid is reduce. */
+static size_t nstages(const Comp *k)
+{
+    return k->op == OP_PARALLEL ? k->nkids - 1 : k->nkids;
+}
+
+/* A task per stage: struct {fx_task; p; in; out}, and the task function
+ * that runs stage `index` on the task's context under a branch span. */
+static void prelude_fanout(Gen *g, const Comp *k)
+{
+    const Comp *s0 = k->kids[0];
+    const char *fn = comp_fn(g, k);
+    put(g, "\n/* n%d: a task per stage (the worker pool, fluxus/sched.h) */\n", k->id);
+    put(g, "typedef struct %s_task {\n"
+           "    fx_task task;              /* first: the pool hands it back; index = the stage */\n"
+           "    %s *p;\n"
+           "    %s;\n"
+           "    %s;                 /* results[index] */\n"
+           "} %s_task;\n\n",
+        fn, g->api, in_param(g->c, s0->in, "in"), out_param(g->c, s0->out, "out"), fn);
+    put(g, "static int %s_run(fx_task *t, fx_ctx *ctx)\n{\n"
+           "    %s_task *j = (%s_task *)(void *)t;\n"
+           "    %s *p = j->p;\n",
+        fn, fn, fn, g->api);
+    put_branch_call(g, k, 4, "FX_CHILD_BRANCH", "t->index",
+                    sprintf_intern(g->c, "%s_stage(p, ctx, t->index, j->in, j->out)", fn));
+    put(g, "    return rc;\n}\n");
+}
+
+/* Stage i of a fanout/parallel: a switch over the stages' functions. */
+static void prelude_fanout_dispatch(Gen *g, const Comp *k)
+{
+    const Comp *s0 = k->kids[0];
+    const char *fn = comp_fn(g, k);
+    put(g, "\n/* n%d: stage `i` of the fan-out */\n", k->id);
+    put(g, "static int %s_stage(%s *p, fx_ctx *ctx, int i, %s, %s)\n{\n    switch (i) {\n", fn, g->api,
+        in_param(g->c, s0->in, "in"), out_param(g->c, s0->out, "out"));
+    for (size_t i = 0; i < nstages(k); i++)
+        put(g, "    case %zu: return %s(p, ctx, in, out);\n", i, comp_fn(g, k->kids[i]));
+    put(g, "    default: return fx__flow_fail(ctx, FX_EINVAL, %s, i, NULL, \"no stage %%d\", i);\n    }\n}\n",
+        label_lit(g, k));
+}
+
+static void prelude_fanout_all(Gen *g, const Comp *k)
+{
+    prelude_fanout_dispatch(g, k);
+    prelude_fanout(g, k);
+}
+
+/* Runs the stages into `results` (arena, N of them); leaves rc; on error
+ * rc = FX_EFANOUT naming the first failed stage. */
+static void put_fanout_run(Gen *g, const Comp *k)
+{
+    const char *fn = comp_fn(g, k);
+    size_t n = nstages(k);
+    const Type *o = k->kids[0]->out;
+    long long conc = opt_int(k, "concurrency");
+    put(g, "    int rc;\n");
+    put_attr_int(g, 4, "fluxus.stage.num_stages", sprintf_intern(g->c, "%zu", n));
+    put_attr_int(g, 4, "fluxus.stage.concurrency", sprintf_intern(g->c, "%lld", conc));
+    put_event(g, k, 4, "FX_EVENT_FANOUT_STARTED", sprintf_intern(g->c, "%zu", n), "-1", "0");
+    put(g, "    %s = fx_alloc(ctx, %zu * sizeof *results);\n", type_c_decl(g->c, o, "*results"), n);
+    put(g, "    %s_task tasks[%zu];\n", fn, n);
+    put(g, "    fx_group grp;\n"
+           "    if (FX_UNLIKELY(results == NULL))\n"
+           "        rc = fx__flow_fail(ctx, FX_ENOMEM, %s, -1, NULL, NULL);\n"
+           "    else if (FX_UNLIKELY((rc = fx_group_init(&grp, p->rt, ctx, %lld)) != 0))\n"
+           "        rc = fx__flow_fail(ctx, rc, %s, -1, NULL, NULL);\n"
+           "    if (results != NULL && rc == 0) {\n"
+           "        memset(results, 0, %zu * sizeof *results);\n"
+           "        for (int i = 0; i < %zu; i++) {\n"
+           "            tasks[i] = (%s_task){ .task = { .fn = %s_run, .index = i }, .p = p, .in = in,\n"
+           "                                 .out = &results[i] };\n"
+           "            fx_group_spawn(&grp, &tasks[i].task);\n"
+           "        }\n"
+           "        rc = fx_group_wait(&grp);\n"
+           "        if (rc != 0) {\n"
+           "            const fx_task *bad = fx_group_failed(&grp);\n"
+           "            rc = fx__flow_fail(ctx, FX_EFANOUT, %s, bad->index, bad->error, \"stage %%d failed\", bad->index);\n"
+           "        }\n"
+           "    }\n",
+        label_lit(g, k), conc, label_lit(g, k), n, n, fn, fn, label_lit(g, k));
+    put_event(g, k, 4, "FX_EVENT_FANOUT_COMPLETED", sprintf_intern(g->c, "%zu", n), "-1", "rc");
+}
+
+static void body_fanout(Gen *g, const Comp *k)
+{
+    put_fanout_run(g, k);
+    put(g, "    if (rc == 0) {\n"
+           "        out->ptr = results;\n"
+           "        out->len = %zu;\n", nstages(k));
+    put_attr_int(g, 8, "fluxus.stage.num_results", "out->len");
+    put(g, "    }\n");
+}
+
+/* parallel(s1..sN, reduce: agg) = fanout |> fanin(agg) */
+static void body_parallel(Gen *g, const Comp *k)
+{
+    const Comp *agg = k->kids[k->nkids - 1];
+    put_fanout_run(g, k);
+    put(g, "    if (rc == 0) {\n");
+    put_attr_int(g, 8, "fluxus.stage.num_results", sprintf_intern(g->c, "%zu", nstages(k)));
+    put(g, "        %s = { results, %zu };\n", type_c_decl(g->c, agg->in, "all"), nstages(k));
+    put_event(g, k, 8, "FX_EVENT_FANIN_STARTED", "all.len", "-1", "0");
+    put(g, "        rc = %s(p, ctx, &all, out);\n", comp_fn(g, agg));
+    put_event(g, k, 8, "FX_EVENT_FANIN_COMPLETED", "all.len", "-1", "rc");
+    put(g, "    }\n");
+}
+
+/* ------------------------------------------------------------ fanin */
+
+static void body_fanin(Gen *g, const Comp *k)
+{
+    put_attr_int(g, 4, "fluxus.stage.num_inputs", "in->len");
+    put_event(g, k, 4, "FX_EVENT_FANIN_STARTED", "in->len", "-1", "0");
+    put(g, "    int rc = %s(p, ctx, in, out);\n", comp_fn(g, k->kids[0]));
+    put_event(g, k, 4, "FX_EVENT_FANIN_COMPLETED", "in->len", "-1", "rc");
+}
+
+/* ------------------------------------------------------------ map */
+
+static void prelude_map(Gen *g, const Comp *k)
+{
+    const Comp *s = k->kids[0];
+    const char *fn = comp_fn(g, k);
+    bool collect = collect_errors(k);
+    put(g, "\n/* n%d: what the map's tasks share (one per call, on the caller's stack) */\n", k->id);
+    put(g, "typedef struct %s_frame {\n"
+           "    %s *p;\n"
+           "    %s;\n"
+           "    %s;\n"
+           "    size_t n;\n"
+           "    fx_cursor next;            /* the next item to take */\n",
+        fn, g->api, in_param(g->c, s->in, "items"), out_param(g->c, s->out, "results"));
+    if (collect)
+        put(g, "    const fx_error **errors;   /* errors[i]: item i's error, or NULL */\n");
+    put(g, "} %s_frame;\n\n", fn);
+    put(g, "typedef struct %s_task {\n"
+           "    fx_task task;              /* first: the pool hands it back */\n"
+           "    %s_frame *f;\n"
+           "} %s_task;\n\n",
+        fn, fn, fn);
+    put(g, "/* Takes items until none is left%s. */\n",
+        collect ? "; a failed item is recorded and the task goes on"
+                : "; the first failed item ends the task (the group\n * then cancels the others, whose next item fails at once)");
+    put(g, "static int %s_run(fx_task *t, fx_ctx *ctx)\n{\n"
+           "    %s_frame *f = ((%s_task *)(void *)t)->f;\n"
+           "    %s *p = f->p;\n"
+           "    for (;;) {\n"
+           "        size_t i = fx_cursor_take(&f->next);\n"
+           "        if (i >= f->n)\n"
+           "            return 0;\n",
+        fn, fn, fn, g->api);
+    put_branch_call(g, k, 8, "FX_CHILD_ITEM", "i",
+                    sprintf_intern(g->c, "%s(p, ctx, &f->items[i], &f->results[i])", comp_fn(g, s)));
+    if (collect) {
+        put(g, "        if (FX_UNLIKELY(rc != 0)) {\n"
+               "            f->errors[i] = fx__flow_item_error(ctx, rc, (int)i);\n");
+        put_zero_var(g, 12, s->out, "zero", NULL);
+        put(g, "            f->results[i] = zero;\n"
+               "        }\n");
+    } else {
+        put(g, "        if (FX_UNLIKELY(rc != 0)) {\n"
+               "            t->index = (int)i;\n"
+               "            return rc;\n"
+               "        }\n");
+    }
+    put(g, "    }\n}\n");
+}
+
+static void body_map(Gen *g, const Comp *k)
+{
+    const Comp *s = k->kids[0];
+    const char *fn = comp_fn(g, k);
+    const char *lbl = label_lit(g, k);
+    bool collect = collect_errors(k);
+    long long conc = opt_int(k, "concurrency");
+    if (conc > 0)
+        put(g, "    const int concurrency = %lld;\n", conc);
+    else
+        put(g, "    const int concurrency = fx_runtime_threads(p->rt);   /* default: the runtime's threads */\n");
+    put(g, "    const size_t n = in->len;\n"
+           "    int rc = 0;\n");
+    put_attr_int(g, 4, "fluxus.stage.concurrency", "concurrency");
+    put_attr_int(g, 4, "fluxus.stage.num_inputs", "n");
+    put(g, "    if (n == 0) {\n"
+           "        out->ptr = NULL;   /* empty input, empty output */\n"
+           "        out->len = 0;\n"
+           "    } else {\n"
+           "        size_t ntasks = n < (size_t)concurrency ? n : (size_t)concurrency;\n"
+           "        %s_frame f = { .p = p, .items = in->ptr, .n = n };\n"
+           "        f.results = fx_alloc(ctx, n * sizeof *f.results);\n"
+           "        %s_task *tasks = fx_alloc(ctx, ntasks * sizeof *tasks);\n",
+        fn, fn);
+    if (collect)
+        put(g, "        f.errors = fx_alloc(ctx, n * sizeof *f.errors);\n"
+               "        if (f.errors != NULL)\n"
+               "            memset(f.errors, 0, n * sizeof *f.errors);\n");
+    put(g, "        fx_group grp;\n"
+           "        if (FX_UNLIKELY(f.results == NULL || tasks == NULL%s))\n"
+           "            rc = fx__flow_fail(ctx, FX_ENOMEM, %s, -1, NULL, NULL);\n"
+           "        else if (FX_UNLIKELY((rc = fx_group_init(&grp, p->rt, ctx, concurrency)) != 0))\n"
+           "            rc = fx__flow_fail(ctx, rc, %s, -1, NULL, NULL);\n"
+           "        if (rc == 0) {\n"
+           "            memset(f.results, 0, n * sizeof *f.results);\n"
+           "            for (size_t i = 0; i < ntasks; i++) {\n"
+           "                tasks[i] = (%s_task){ .task = { .fn = %s_run, .index = (int)i }, .f = &f };\n"
+           "                fx_group_spawn(&grp, &tasks[i].task);\n"
+           "            }\n"
+           "            rc = fx_group_wait(&grp);\n"
+           "            if (rc != 0) {\n"
+           "                const fx_task *bad = fx_group_failed(&grp);\n",
+        collect ? " || f.errors == NULL" : "", lbl, lbl, fn, fn);
+    if (collect) {
+        /* Only a task that could not start (no context) fails here. */
+        put(g, "                rc = fx__flow_fail(ctx, rc, %s, -1, bad->error, NULL);\n"
+               "            } else {\n"
+               "                rc = fx__flow_multi(ctx, %s, f.errors, n);\n"
+               "                out->ptr = f.results;   /* every result, zero where the item failed */\n"
+               "                out->len = n;\n"
+               "            }\n",
+            lbl, lbl);
+    } else {
+        put(g, "                rc = fx__flow_fail(ctx, FX_EMAP_ITEM, %s, bad->index, bad->error, \"item %%d failed\",\n"
+               "                                   bad->index);\n"
+               "            } else {\n"
+               "                out->ptr = f.results;\n"
+               "                out->len = n;\n"
+               "            }\n",
+            lbl);
+    }
+    put(g, "        }\n"
+           "    }\n");
+    put(g, "    if (rc == 0) {\n");
+    put_attr_int(g, 8, "fluxus.stage.num_results", "out->len");
+    put(g, "    }\n");
+    (void)s;
+}
+
+/* ------------------------------------------------------------ router */
+
+static void prelude_router(Gen *g, const Comp *k)
+{
+    const Comp *r0 = k->kids[1];
+    const char *fn = comp_fn(g, k);
+    put(g, "\n/* n%d: route `r` of the router */\n", k->id);
+    put(g, "static int %s_route(%s *p, fx_ctx *ctx, uint32_t r, %s, %s)\n{\n    switch (r) {\n", fn, g->api,
+        in_param(g->c, r0->in, "in"), out_param(g->c, r0->out, "out"));
+    for (size_t i = 1; i < k->nkids; i++)
+        put(g, "    case %zu: return %s(p, ctx, in, out);\n", i - 1, comp_fn(g, k->kids[i]));
+    put(g, "    default: return fx__flow_fail(ctx, FX_EINVAL, %s, -1, NULL, \"no route %%u\", (unsigned)r);\n"
+           "    }\n}\n",
+        label_lit(g, k));
+    put(g, "\n/* n%d: a task per selected route; index = its position in the selection */\n", k->id);
+    put(g, "typedef struct %s_task {\n"
+           "    fx_task task;              /* first: the pool hands it back */\n"
+           "    %s *p;\n"
+           "    uint32_t route;\n"
+           "    %s;\n"
+           "    %s;\n"
+           "} %s_task;\n\n",
+        fn, g->api, in_param(g->c, r0->in, "in"), out_param(g->c, r0->out, "out"), fn);
+    put(g, "static int %s_run(fx_task *t, fx_ctx *ctx)\n{\n"
+           "    %s_task *j = (%s_task *)(void *)t;\n"
+           "    %s *p = j->p;\n",
+        fn, fn, fn, g->api);
+    put(g, "    fx_observation bo;\n"
+           "    const bool observed = fx_runtime_observed(p->rt);\n"
+           "    if (FX_UNLIKELY(observed))\n"
+           "        fx_observe_child_begin(p->rt, ctx, &%s_components[%d], FX_CHILD_BRANCH, (int)j->route, &bo);\n"
+           "    int rc = %s_route(p, ctx, j->route, j->in, j->out);\n"
+           "    if (FX_UNLIKELY(observed))\n"
+           "        fx_observe_child_end(p->rt, ctx, &bo, rc);\n"
+           "    return rc;\n}\n",
+        g->pfx, k->id, fn);
+}
+
+static void body_router(Gen *g, const Comp *k)
+{
+    const Comp *sel = k->kids[0];
+    const Type *o = k->kids[1]->out;
+    const char *fn = comp_fn(g, k);
+    const char *lbl = label_lit(g, k);
+    size_t nroutes = k->nkids - 1;
+    long long conc = opt_int(k, "concurrency");
+    put_zero_var(g, 4, sel->out, "picked", "the selector's route indices");
+    put(g, "    int rc = %s(p, ctx, in, &picked);\n", comp_fn(g, sel));
+    put_attr_int(g, 4, "fluxus.router.num_routes", sprintf_intern(g->c, "%zu", nroutes));
+    put(g, "    if (rc == 0 && picked.len == 0)\n"
+           "        rc = fx__flow_fail(ctx, FX_ENOROUTE, %s, -1, NULL, NULL);\n"
+           "    for (size_t s = 0; rc == 0 && s < picked.len; s++)\n"
+           "        if (picked.ptr[s] >= %zu)\n"
+           "            rc = fx__flow_fail(ctx, FX_EINVAL, %s, (int)s,\n"
+           "                               NULL, \"selector returned route index %%u, but there %s %zu route%s\",\n"
+           "                               (unsigned)picked.ptr[s]);\n",
+        lbl, nroutes, lbl, nroutes == 1 ? "is" : "are", nroutes, nroutes == 1 ? "" : "s");
+    put(g, "    if (rc == 0) {\n"
+           "        const size_t n = picked.len;\n");
+    put_attr_int(g, 8, "fluxus.router.num_routes_selected", "n");
+    put(g, "        if (FX_UNLIKELY(observed))\n"
+           "            for (size_t s = 0; s < n; s++)\n"
+           "                fx_observe_event(p->rt, ctx, &(fx_event){ .kind = FX_EVENT_ROUTE_SELECTED,\n"
+           "                                 .component = &%s_components[%d], .value = (int64_t)s,\n"
+           "                                 .index = (int)picked.ptr[s] });\n",
+        g->pfx, k->id);
+    put(g, "        %s = fx_alloc(ctx, n * sizeof *results);\n"
+           "        %s_task *tasks = fx_alloc(ctx, n * sizeof *tasks);\n"
+           "        fx_group grp;\n"
+           "        if (FX_UNLIKELY(results == NULL || tasks == NULL))\n"
+           "            rc = fx__flow_fail(ctx, FX_ENOMEM, %s, -1, NULL, NULL);\n"
+           "        else if (FX_UNLIKELY((rc = fx_group_init(&grp, p->rt, ctx, %lld)) != 0))\n"
+           "            rc = fx__flow_fail(ctx, rc, %s, -1, NULL, NULL);\n"
+           "        if (rc == 0) {\n"
+           "            memset(results, 0, n * sizeof *results);\n"
+           "            for (size_t s = 0; s < n; s++) {\n"
+           "                tasks[s] = (%s_task){ .task = { .fn = %s_run, .index = (int)s }, .p = p,\n"
+           "                                      .route = picked.ptr[s], .in = in, .out = &results[s] };\n"
+           "                fx_group_spawn(&grp, &tasks[s].task);\n"
+           "            }\n"
+           "            rc = fx_group_wait(&grp);\n"
+           "            if (rc != 0) {\n"
+           "                const fx_task *bad = fx_group_failed(&grp);\n"
+           "                rc = fx__flow_fail(ctx, FX_EFANOUT, %s, bad->index, bad->error,\n"
+           "                                   \"route %%u (selection %%d) failed\",\n"
+           "                                   (unsigned)picked.ptr[bad->index], bad->index);\n"
+           "            } else {\n"
+           "                out->ptr = results;\n"
+           "                out->len = n;\n"
+           "            }\n"
+           "        }\n"
+           "    }\n",
+        type_c_decl(g->c, o, "*results"), fn, lbl, conc, lbl, fn, fn, lbl);
+}
+
+/* ------------------------------------------------------------ the table */
+
+#define FLOW(op_, body_, prelude_)                                                              \
+    {op_, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = true, .observed = true, .body = body_, \
+           .prelude = prelude_}}
+
 const OpGenEntry cg_flow_ops[] = {
+    FLOW(OP_FANOUT, body_fanout, prelude_fanout_all),
+    FLOW(OP_PARALLEL, body_parallel, prelude_fanout_all),
+    FLOW(OP_FANIN, body_fanin, NULL),
+    FLOW(OP_MAP, body_map, prelude_map),
+    FLOW(OP_ROUTER, body_router, prelude_router),
     {OP_NONE, {.kind = NULL}},
 };

@@ -66,6 +66,10 @@ typedef struct OpGen {
      * never returns (emit_component writes the epilogue). `p`, `ctx`, `in`
      * and `out` are in scope; kids are called as comp_fn(g, k->kids[i]). */
     void (*body)(Gen *g, const Comp *k);
+    /* File-scope definitions the body needs (task structs, task functions
+     * for the worker pool), written right before the component's function,
+     * after the functions of its parts. */
+    void (*prelude)(Gen *g, const Comp *k);
     /* Members of the instance struct (`    fx_circuit_breaker *cb_n3;\n`). */
     void (*members)(Gen *g, const Comp *k);
     /* Statements in M_P_new after the instance is allocated (p, rt in
@@ -107,5 +111,12 @@ const char *zero_init(const Type *t);  /* "0", "{0}", "NULL", NULL for extern (m
 void put_zero_var(Gen *g, int indent, const Type *t, const char *name, const char *comment);
 /* The static function of a component: "M__P_nK". */
 const char *comp_fn(Gen *g, const Comp *k);
+
+/* ---- cg_flow.c */
+/* True when k may hand back a usable output together with FX_EMULTI (a
+ * map with collect_errors: every result, zero in the failed slots), also
+ * through a chain it ends and a pipeline whose body it is: those then copy
+ * their output on FX_EMULTI too, instead of leaving it untouched. */
+bool cg_partial_output(const Comp *k);
 
 #endif /* FLUXC_CGEN_H */

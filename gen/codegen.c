@@ -703,6 +703,8 @@ static bool check_supported(Compiler *c, const Expr *e)
         return ok;
     for (size_t i = 0; i < e->nparts; i++)
         ok = check_supported(c, e->parts[i]) && ok;
+    if (e->op == OP_PARALLEL && expr_opt(e, "reduce") != NULL)
+        ok = check_supported(c, expr_opt(e, "reduce")) && ok;
     return ok;
 }
 
@@ -731,6 +733,10 @@ static Comp *build(Gen *g, const Expr *e)
     k->kids = xcalloc(e->nparts + 1, sizeof *k->kids);
     for (size_t i = 0; i < e->nparts; i++)
         k->kids[i] = build(g, e->parts[i]);
+    /* parallel's reduce: is an option, not a part; it is the last kid. */
+    const Expr *reduce = e->op == OP_PARALLEL ? expr_opt(e, "reduce") : NULL;
+    if (reduce != NULL)
+        k->kids[k->nkids++] = build(g, reduce);
     return k;
 }
 
@@ -831,6 +837,8 @@ static void emit_component(Gen *g, const Comp *k)
         emit_component(g, k->kids[i]);
 
     const OpGen *og = cg_op(k->op);
+    if (og->prelude != NULL)
+        og->prelude(g, k);
     put_comp_comment(g, k);
     put(g, "static int %s(%s *p, fx_ctx *ctx, %s, %s)\n{\n", comp_fn(g, k), g->api,
         in_param(g->c, k->in, "in"), out_param(g->c, k->out, "out"));
@@ -881,7 +889,11 @@ static void body_pipeline(Gen *g, const Comp *k)
 {
     put_zero_var(g, 4, k->out, "result", NULL);
     put(g, "    int rc = %s(p, ctx, in, &result);\n", comp_fn(g, k->kids[0]));
-    put(g, "    if (rc == 0)\n        *out = result;\n");
+    if (cg_partial_output(k->kids[0]))
+        put(g, "    if (rc == 0 || rc == FX_EMULTI)   /* collect_errors: every result, zero where failed */\n"
+               "        *out = result;\n");
+    else
+        put(g, "    if (rc == 0)\n        *out = result;\n");
 }
 
 /* Straight-line calls through temporaries; stops at the first error; *out
@@ -892,15 +904,26 @@ static void body_chain(Gen *g, const Comp *k)
         const char *t = sprintf_intern(g->c, "t%zu", i);
         put_zero_var(g, 4, k->kids[i]->out, t, k->kids[i]->label);
     }
-    for (size_t i = 0; i < k->nkids; i++) {
+    size_t n = k->nkids;
+    bool partial = cg_partial_output(k->kids[n - 1]);
+    for (size_t i = 0; i < n; i++) {
         const char *arg = i == 0 ? "in" : sprintf_intern(g->c, "&t%zu", i - 1);
         if (i == 0)
             put(g, "    int rc = %s(p, ctx, %s, &t%zu);\n", comp_fn(g, k->kids[i]), arg, i);
-        else
+        else if (i + 1 < n || !partial)
             put(g, "    if (rc == 0)\n        rc = %s(p, ctx, %s, &t%zu);\n", comp_fn(g, k->kids[i]),
                 arg, i);
+        else
+            put(g, "    if (rc == 0) {\n"
+                   "        rc = %s(p, ctx, %s, &t%zu);\n"
+                   "        if (rc == FX_EMULTI)   /* collect_errors: every result, zero where failed */\n"
+                   "            *out = t%zu;\n"
+                   "    }\n", comp_fn(g, k->kids[i]), arg, i, i);
     }
-    put(g, "    if (rc == 0)\n        *out = t%zu;\n", k->nkids - 1);
+    if (partial && n == 1)
+        put(g, "    if (rc == FX_EMULTI)   /* collect_errors: every result, zero where failed */\n"
+               "        *out = t0;\n");
+    put(g, "    if (rc == 0)\n        *out = t%zu;\n", n - 1);
 }
 
 /* on_error(s, f): f sees every error of s, context errors included; 0

@@ -83,3 +83,62 @@ int fx__error_wrap(fx_ctx *ctx, int code, const char *component, const char *mes
     if (e != &ctx->fallback) e->cause = cause;
     return code;
 }
+
+/* ---- flow combinators (fanout, parallel, map, router) */
+
+int fx__flow_fail(fx_ctx *ctx, int code, const char *component, int index, const fx_error *cause,
+                  const char *fmt, ...)
+{
+    fx_error *copy = NULL;
+    if (cause != NULL) {
+        copy = fx_alloc(ctx, sizeof *copy);
+        if (copy != NULL) *copy = *cause;
+    }
+    const char *message = NULL;
+    if (fmt != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        message = fx_vsprintf(ctx, fmt, ap);
+        va_end(ap);
+    }
+    if (code == 0) code = FX_EINVAL;
+    fx_error *e = record(ctx, code, component, message, FX__REC_CLAIMED);
+    e->index = index;
+    if (e != &ctx->fallback) e->cause = copy;
+    return code;
+}
+
+const fx_error *fx__flow_item_error(fx_ctx *ctx, int rc, int index)
+{
+    static const fx_error oom = { .code = FX_ENOMEM, .index = -1 };
+    fx_error *copy = fx_alloc(ctx, sizeof *copy);
+    const fx_error *e = ctx->error;
+    if (copy == NULL) {
+        fx__record_init(ctx);
+        return &oom;
+    }
+    if (e != NULL && e->code == rc) *copy = *e;
+    else *copy = (fx_error){ .code = rc != 0 ? rc : FX_EINVAL };
+    copy->index = index;
+    fx__record_init(ctx);
+    return copy;
+}
+
+int fx__flow_multi(fx_ctx *ctx, const char *component, const fx_error *const *slots, size_t n)
+{
+    size_t failed = 0;
+    for (size_t i = 0; i < n; i++) failed += slots[i] != NULL;
+    if (failed == 0) return 0;
+    fx_error *list = fx_alloc(ctx, failed * sizeof *list);
+    if (list == NULL) return fx__flow_fail(ctx, FX_ENOMEM, component, -1, NULL, NULL);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (slots[i] != NULL) list[k++] = *slots[i];
+    const char *message = fx_sprintf(ctx, "%zu of %zu items failed", failed, n);
+    fx_error *e = record(ctx, FX_EMULTI, component, message, FX__REC_CLAIMED);
+    if (e != &ctx->fallback) {
+        e->count = failed;
+        e->errors = list;
+    }
+    return FX_EMULTI;
+}

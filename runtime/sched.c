@@ -263,3 +263,8 @@ const fx_task *fx_group_failed(const fx_group *g) { return g->fx__p.failed; }
 fx_ctx *fx_group_ctx(const fx_group *g) { return g->fx__p.ctx; }
 
 void fx_group_cancel(fx_group *g) { fx_ctx_cancel(g->fx__p.ctx); }
+
+size_t fx_cursor_take(fx_cursor *c)
+{
+    return __atomic_fetch_add(&c->fx__next, 1, __ATOMIC_RELAXED);
+}

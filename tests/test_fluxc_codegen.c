@@ -375,9 +375,27 @@ static void test_fluxc_codegen_unsupported_combinator_is_a_diagnostic(void **sta
     (void)state;
     Out o = gen_opts("module shop;\n"
                      "stage a(str) -> i64 = fa;\n"
-                     "pipeline p(str) -> [i64] = fanout(a, a);\n", true);
+                     "stream s(str) -> i64 { a; }\n", true);
     assert_false(o.ok);
-    assert_has(o.diags, "shop.fx:3:28: error: code generation for 'fanout' is not implemented yet");
+    assert_has(o.diags, "shop.fx:3:8: error: code generation for 'stream' declarations is not implemented yet");
+    out_free(&o);
+}
+
+/* fanout runs its stages as tasks of a group: a typed task struct (fx_task
+ * first), a dispatch switch, results in the arena, FX_EFANOUT on failure. */
+static void test_fluxc_codegen_fanout_uses_task_groups(void **state)
+{
+    (void)state;
+    Out o = gen("module shop;\n"
+                "stage a(str) -> i64 = fa;\n"
+                "pipeline p(str) -> [i64] = fanout(a, a, concurrency: 1);\n");
+    const char *c = o.c.data;
+    assert_has(c, "typedef struct shop__p_n1_task {\n    fx_task task;");
+    assert_has(c, "    case 1: return shop__p_n3(p, ctx, in, out);\n");
+    assert_has(c, "fx_group_init(&grp, p->rt, ctx, 1)");
+    assert_has(c, "rc = fx__flow_fail(ctx, FX_EFANOUT, \"fanout\", bad->index, bad->error, \"stage %d failed\", bad->index);");
+    assert_has(c, "int64_t *results = fx_alloc(ctx, 2 * sizeof *results);");
+    assert_null(strstr(c, "void *item"));
     out_free(&o);
 }
 
@@ -455,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_fluxc_codegen_line_directives_return_to_generated_file),
         cmocka_unit_test(test_fluxc_codegen_deterministic),
         cmocka_unit_test(test_fluxc_codegen_unsupported_combinator_is_a_diagnostic),
+        cmocka_unit_test(test_fluxc_codegen_fanout_uses_task_groups),
         cmocka_unit_test(test_fluxc_codegen_on_error),
         cmocka_unit_test(test_fluxc_codegen_nested_pipeline),
         cmocka_unit_test(test_fluxc_codegen_metrics_and_trace_pass_through),

@@ -49,4 +49,28 @@ void fx__ctx_clear_error(fx_ctx *ctx);
  * no cause); used when on_error replaces a code. Returns code. */
 int fx__error_wrap(fx_ctx *ctx, int code, const char *component, const char *message);
 
+/* ---- flow combinators (fanout, parallel, map, router: gen/cg_flow.c) */
+
+/* Records a new claimed {code, component, message = fmt formatted into the
+ * arena (fmt NULL = the code's default text), index, cause = a copy of
+ * *cause (NULL = none)} and returns code (0 is recorded as FX_EINVAL).
+ * cause is usually a failed task's error (fx_task.error, sched.h): only
+ * that record is copied; what it points to lives in the shared arena. */
+int fx__flow_fail(fx_ctx *ctx, int code, const char *component, int index, const fx_error *cause,
+                  const char *fmt, ...) FX__PRINTF(6, 7);
+
+/* Item `index` of a map with collect_errors failed with rc on ctx (its
+ * task's context): returns a copy, in the arena, of ctx's record (a bare
+ * {rc} when the record does not describe rc) with that index, and clears
+ * ctx's record for the next item. Never NULL: on arena OOM a static
+ * {FX_ENOMEM} record. */
+const fx_error *fx__flow_item_error(fx_ctx *ctx, int rc, int index);
+
+/* The result of a map with collect_errors: slots[i] is item i's error
+ * (fx__flow_item_error) or NULL. When any is set, records {FX_EMULTI,
+ * component, "K of N items failed", count = K, errors = those K errors in
+ * index order} and returns FX_EMULTI; otherwise records nothing, returns 0.
+ * FX_ENOMEM (recorded) when the arena cannot hold the list. */
+int fx__flow_multi(fx_ctx *ctx, const char *component, const fx_error *const *slots, size_t n);
+
 #endif /* FLUXUS_GEN_H */

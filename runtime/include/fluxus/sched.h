@@ -147,4 +147,15 @@ fx_ctx *fx_group_ctx(const fx_group *g);
  * start on a done context. Any thread, until fx_group_wait returns. */
 void fx_group_cancel(fx_group *g);
 
+/* A shared counter from which the tasks of a group take work items, so a
+ * map over n items runs as min(n, concurrency) tasks that each loop
+ * `while ((i = fx_cursor_take(&c)) < n)`. Zero-initialize it
+ * (fx_cursor c = {0};). Lock-free; any thread. */
+typedef struct fx_cursor {
+    size_t fx__next;            /* private: accessed atomically */
+} fx_cursor;
+
+/* Returns the cursor's value and advances it by one, atomically. */
+size_t fx_cursor_take(fx_cursor *c);
+
 #endif /* FLUXUS_SCHED_H */
