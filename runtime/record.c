@@ -142,3 +142,47 @@ int fx__flow_multi(fx_ctx *ctx, const char *component, const fx_error *const *sl
     }
     return FX_EMULTI;
 }
+
+/* ---- resilience combinators */
+
+int fx__error_record(fx_ctx *ctx, int code, const char *component, int attempts, const fx_error *cause,
+                     const char *fmt, ...)
+{
+    fx_error *copy = NULL;
+    if (cause != NULL) {
+        copy = fx_alloc(ctx, sizeof *copy);
+        if (copy != NULL) *copy = *cause;
+    }
+    const char *message = NULL;
+    if (fmt != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        message = fx_vsprintf(ctx, fmt, ap);
+        va_end(ap);
+    }
+    if (code == 0) code = FX_EINVAL;
+    fx_error *e = record(ctx, code, component, message, FX__REC_CLAIMED);
+    e->attempts = attempts;
+    if (e != &ctx->fallback) e->cause = copy;
+    return code;
+}
+
+const fx_error *fx__error_current(fx_ctx *ctx, int rc, const char *component, fx_error *scratch)
+{
+    if (ctx->error != NULL && ctx->error->code == rc) return ctx->error;
+    *scratch = (fx_error){ .code = rc, .stage = component, .index = -1 };
+    return scratch;
+}
+
+void fx__error_adopt(fx_ctx *ctx, const fx_error *err)
+{
+    if (err == NULL) {
+        fx__record_init(ctx);
+        return;
+    }
+    fx_error *e = fx_alloc(ctx, sizeof *e);
+    if (e == NULL) e = &ctx->fallback;
+    *e = *err;
+    ctx->error = e;
+    ctx->rec_state = FX__REC_CLAIMED;
+}

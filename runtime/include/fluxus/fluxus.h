@@ -11,6 +11,7 @@
 #include <fluxus/observe.h>
 #include <fluxus/sched.h>
 #include <fluxus/pool.h>
+#include <fluxus/resilience.h>
 #include <fluxus/gen.h>
 
 #endif /* FLUXUS_FLUXUS_H */

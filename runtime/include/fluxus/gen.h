@@ -73,4 +73,32 @@ const fx_error *fx__flow_item_error(fx_ctx *ctx, int rc, int index);
  * FX_ENOMEM (recorded) when the arena cannot hold the list. */
 int fx__flow_multi(fx_ctx *ctx, const char *component, const fx_error *const *slots, size_t n);
 
+/* ---- resilience combinators (retry, timeout, circuit_breaker, rate_limit,
+ * dlq: gen/cg_resilience.c) */
+
+/* Records a new claimed {code, component, message = fmt formatted into the
+ * arena (fmt NULL = the code's default text), index -1, attempts} whose
+ * cause is a copy of *cause (NULL = no cause; it may be ctx's own current
+ * record), and returns code. code 0 is recorded as FX_EINVAL. Used for
+ * FX_ERETRY_EXHAUSTED (attempts, cause = the last try's error), "retry
+ * giving up after N attempts", FX_ETIMEOUT, FX_ECIRCUIT_OPEN and
+ * FX_ERATE_LIMITED. */
+int fx__error_record(fx_ctx *ctx, int code, const char *component, int attempts, const fx_error *cause,
+                     const char *fmt, ...) FX__PRINTF(6, 7);
+
+/* The error a component that returned rc failed with: ctx's record when its
+ * code is rc, else *scratch filled with {rc, component, index -1}. Never
+ * NULL; valid as long as ctx's record (or scratch). */
+const fx_error *fx__error_current(fx_ctx *ctx, int rc, const char *component, fx_error *scratch);
+
+/* Makes a copy of *err ctx's claimed record (err NULL: none). For a record
+ * of another context of the same tree (a timeout's child) or one saved
+ * before a dlq handler ran on ctx. */
+void fx__error_adopt(fx_ctx *ctx, const fx_error *err);
+
+/* The default on_handler_error of dlq: one line on stderr,
+ *   "fluxus: dlq COMPONENT: handler failed (code H), dead letter lost: ERROR"
+ * Any thread (one fprintf). */
+void fx__dlq_report(const char *component, const fx_error *err, int handler_code);
+
 #endif /* FLUXUS_GEN_H */
