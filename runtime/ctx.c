@@ -37,6 +37,7 @@ fx_ctx *fx_ctx_new_clock(const fx_clock *clock)
     FX__MUST(pthread_mutex_init(&root->tree_mu, NULL));
     fx__arena_init(&root->arena);
     root->free_ctx = NULL;
+    root->nfree = 0;
     return &root->ctx;
 }
 
@@ -51,7 +52,10 @@ static fx_ctx *child_new(fx_ctx *parent, const fx_clock *clock,
     fx__root *root = parent->root;
     FX__MUST(pthread_mutex_lock(&root->tree_mu));
     fx_ctx *ctx = root->free_ctx;
-    if (ctx != NULL) root->free_ctx = ctx->next_free;
+    if (ctx != NULL) {
+        root->free_ctx = ctx->next_free;
+        root->nfree--;
+    }
     else ctx = malloc(sizeof *ctx);
     if (ctx == NULL) {
         FX__MUST(pthread_mutex_unlock(&root->tree_mu));
@@ -166,6 +170,21 @@ void fx_ctx_free(fx_ctx *ctx)
     if (ctx->next_sibling != NULL) ctx->next_sibling->prev_sibling = ctx->prev_sibling;
     ctx->next_free = root->free_ctx;
     root->free_ctx = ctx;
+    root->nfree++;
+    FX__MUST(pthread_mutex_unlock(&root->tree_mu));
+}
+
+void fx__ctx_reserve(fx_ctx *ctx, size_t n)
+{
+    fx__root *root = ctx->root;
+    FX__MUST(pthread_mutex_lock(&root->tree_mu));
+    while (root->nfree < n) {
+        fx_ctx *spare = malloc(sizeof *spare);
+        if (spare == NULL) break;
+        spare->next_free = root->free_ctx;
+        root->free_ctx = spare;
+        root->nfree++;
+    }
     FX__MUST(pthread_mutex_unlock(&root->tree_mu));
 }
 

@@ -101,12 +101,19 @@ struct fx__root {
     pthread_mutex_t tree_mu;            /* the tree: links, waiters, cancel, free list */
     fx__arena arena;
     fx_ctx *free_ctx;                   /* recycled child structs: tree_mu */
+    size_t nfree;                       /* how many: tree_mu */
 };
 
 /* Registers w on ctx so that cancellation wakes it. Returns false, without
  * registering, when ctx is already cancelled. */
 bool fx__ctx_add_waiter(fx_ctx *ctx, fx__waiter *w);
 void fx__ctx_remove_waiter(fx_ctx *ctx, fx__waiter *w);
+
+/* Makes sure ctx's root keeps at least n recycled child structs, so that
+ * the next n children made in the tree call no malloc (the worker pool
+ * reserves a context per task that can run at once). Best effort: stops
+ * quietly on OOM. */
+void fx__ctx_reserve(fx_ctx *ctx, size_t n);
 
 /* ------------------------------------------------------------ sched.c */
 

@@ -207,7 +207,12 @@ int fx_group_init(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency)
     fx__sched *s = p->sched;
     FX__MUST(pthread_mutex_lock(&s->mu));
     if (!s->started) start_threads(s);
+    int can_run = s->nthreads + 1;      /* the workers and the waiter */
     FX__MUST(pthread_mutex_unlock(&s->mu));
+    /* A context for every task that can run at once, kept by the root:
+     * how many are alive at a time depends on timing, and the first run
+     * that reaches the maximum would otherwise malloc in steady state. */
+    fx__ctx_reserve(ctx, (size_t)(p->limit < can_run ? p->limit : can_run));
     return 0;
 }
 
