@@ -479,8 +479,9 @@ static bool check_backoff(Ctx *x, const char *comb, Expr *v)
         return true;
     }
     if (v->kind != EX_CALL) {
-        diag_error(x->c, v->loc, "option 'backoff' of %s expects %s, found %s", comb, kind_desc(OK_BACKOFF),
-                   lit_desc(x, v));
+        diag_error(x->c, v->loc, "option 'backoff' of %s expects %s, found %s%s", comb, kind_desc(OK_BACKOFF),
+                   lit_desc(x, v),
+                   v->kind == EX_DURATION ? fmt(x->c, "; did you mean 'constant(%s)'?", text(x, v)) : "");
         return false;
     }
     bool constant = strcmp(v->name, "constant") == 0;
@@ -947,11 +948,13 @@ static bool ty_wrap(Ctx *x, Expr *e)
     }
     if (e->op == OP_CIRCUIT_BREAKER) {
         if (expr_opt(e, "failure_rate") && !expr_opt(e, "window")) {
-            diag_error(x->c, expr_opt(e, "failure_rate")->loc, "circuit_breaker's failure_rate needs a window: option");
+            diag_error(x->c, expr_opt(e, "failure_rate")->loc,
+                       "option 'failure_rate' of circuit_breaker needs option 'window' (the time the rate is measured over)");
             return false;
         }
         if (expr_opt(e, "slow_rate") && !expr_opt(e, "slow_call")) {
-            diag_error(x->c, expr_opt(e, "slow_rate")->loc, "circuit_breaker's slow_rate needs a slow_call: option");
+            diag_error(x->c, expr_opt(e, "slow_rate")->loc,
+                       "option 'slow_rate' of circuit_breaker needs option 'slow_call' (the duration above which a call is slow)");
             return false;
         }
     }
