@@ -205,6 +205,16 @@ static void option_funcs(Compiler *c, const Decl *pipe, const Expr *e, Vec *out)
                      "    /* TODO: true when the failed item goes to the dead-letter handler */\n"
                      "    (void)err;\n"
                      "    return true;\n");
+        if ((f = func_opt(e, "on_handler_error")) != NULL)
+            add_func(out, f->name,
+                     sprintf_intern(c, "void %s(fx_ctx *ctx, %s, const fx_error *err, int handler_code)",
+                                    f->name, in_item),
+                     sprintf_intern(c, "dlq on_handler_error in pipeline %s", pipe->name), f->loc,
+                     "    /* TODO: report that the dead-letter handler failed with handler_code */\n"
+                     "    (void)ctx;\n"
+                     "    (void)item;\n"
+                     "    (void)err;\n"
+                     "    (void)handler_code;\n");
         break;
     default:
         break;

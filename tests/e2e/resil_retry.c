@@ -1,0 +1,311 @@
+/* End to end: retry on the fake clock — the result of the try that worked,
+ * exhaustion after exactly N tries, retry_if, the exact backoff waits
+ * (constant, exponential capped, jitter reproducible for a seed, a user
+ * function), cancellation during a wait, and retry events. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "resil_retry.h"
+#include "fx_test.h"
+
+#define MS FX_TEST_MS
+#define SEC (1000 * MS)
+
+enum { TRANSIENT = 11, PERMANENT = 12, MAX_CALLS = 16 };
+
+/* The script of flaky_call: the first `fail_first` calls fail with
+ * fail_code[i] (TRANSIENT when 0), the others succeed with in*10 + call. */
+static fx_clock *clock_;
+static int calls, fail_first;
+static int fail_code[MAX_CALLS];
+static int64_t call_at[MAX_CALLS];
+
+int flaky_call(fx_ctx *ctx, const int64_t *in, int64_t *out)
+{
+    int i = calls++;
+    if (i < MAX_CALLS)
+        call_at[i] = fx_clock_now(clock_);
+    if (i < fail_first) {
+        int code = i < MAX_CALLS && fail_code[i] != 0 ? fail_code[i] : TRANSIENT;
+        return fx_fail(ctx, code, "try %d failed", i + 1);
+    }
+    *out = *in * 10 + calls;
+    return 0;
+}
+
+bool is_transient(const fx_error *err) { return err->code == TRANSIENT; }
+
+int64_t squares(int attempt) { return (int64_t)(attempt + 1) * (attempt + 1) * MS; }
+
+typedef struct env {
+    fx_runtime *rt;
+    fx_ctx *ctx;
+} env;
+
+static int setup(void **state)
+{
+    static env e;
+    clock_ = fx_clock_fake_new(0);
+    fx_clock_fake_set_auto(clock_, true);          /* every backoff jumps the clock */
+    e.rt = fx_runtime_new(&(fx_runtime_config){ .clock = clock_, .threads = 1 });
+    e.ctx = fx_ctx_new();
+    calls = 0;
+    fail_first = 0;
+    memset(fail_code, 0, sizeof fail_code);
+    memset(call_at, 0, sizeof call_at);
+    *state = &e;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    env *e = *state;
+    fx_ctx_free(e->ctx);
+    fx_runtime_free(e->rt);
+    fx_clock_free(clock_);
+    return 0;
+}
+
+static void test_resil_retry_succeeds_on_third_of_five(void **state)
+{
+    env *e = *state;
+    resil_retry_five *p = resil_retry_five_new(e->rt);
+    fail_first = 2;
+    int64_t in = 4, out = 0;
+    assert_int_equal(resil_retry_five_process(p, e->ctx, &in, &out), 0);
+    assert_int_equal(calls, 3);
+    assert_int_equal(out, 43);                      /* the third try's result */
+    assert_null(fx_ctx_error(e->ctx));              /* earlier failures leave no record */
+    resil_retry_five_free(p);
+}
+
+static void test_resil_retry_exhausted_after_exactly_n(void **state)
+{
+    env *e = *state;
+    resil_retry_five *p = resil_retry_five_new(e->rt);
+    fail_first = 100;
+    int64_t in = 4, out = -1;
+    assert_int_equal(resil_retry_five_process(p, e->ctx, &in, &out), FX_ERETRY_EXHAUSTED);
+    assert_int_equal(calls, 5);
+    assert_int_equal(out, -1);
+    const fx_error *err = fx_ctx_error(e->ctx);
+    assert_int_equal(err->code, FX_ERETRY_EXHAUSTED);
+    assert_int_equal(err->attempts, 5);
+    assert_non_null(err->cause);
+    assert_int_equal(err->cause->code, TRANSIENT);  /* the last error */
+    assert_string_equal(err->cause->message, "try 5 failed");
+    assert_true(fx_error_is(err, TRANSIENT));
+    char text[256];
+    fx_error_format(err, text, sizeof text);
+    assert_string_equal(text, "retry: retry exhausted 5 attempts: flaky: try 5 failed");
+    resil_retry_five_free(p);
+}
+
+static void test_resil_retry_default_is_three_attempts(void **state)
+{
+    env *e = *state;
+    resil_retry_three *p = resil_retry_three_new(e->rt);
+    fail_first = 100;
+    int64_t in = 1, out = 0;
+    assert_int_equal(resil_retry_three_process(p, e->ctx, &in, &out), FX_ERETRY_EXHAUSTED);
+    assert_int_equal(calls, 3);
+    assert_int_equal(fx_ctx_error(e->ctx)->attempts, 3);
+    assert_int_equal(fx_clock_now(clock_), 0);      /* no backoff: no wait */
+    resil_retry_three_free(p);
+}
+
+static void test_resil_retry_if_false_stops(void **state)
+{
+    env *e = *state;
+    resil_retry_picky *p = resil_retry_picky_new(e->rt);
+    fail_first = 100;
+    fail_code[1] = PERMANENT;                       /* the 2nd try fails for good */
+    int64_t in = 1, out = 0;
+    assert_int_equal(resil_retry_picky_process(p, e->ctx, &in, &out), PERMANENT);
+    assert_int_equal(calls, 2);
+    const fx_error *err = fx_ctx_error(e->ctx);
+    assert_int_equal(err->attempts, 2);
+    assert_string_equal(err->message, "retry giving up after 2 attempts");
+    assert_int_equal(err->cause->code, PERMANENT);
+    char text[256];
+    fx_error_format(err, text, sizeof text);
+    assert_string_equal(text, "retry: retry giving up after 2 attempts: flaky: try 2 failed");
+    resil_retry_picky_free(p);
+}
+
+/* The waits between the tries, from the fake clock's reading at each call. */
+static void assert_waits(const int64_t *want, int n)
+{
+    assert_int_equal(calls, n + 1);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(call_at[i + 1] - call_at[i], want[i]);
+}
+
+static void test_resil_retry_constant_backoff(void **state)
+{
+    env *e = *state;
+    resil_retry_fixed *p = resil_retry_fixed_new(e->rt);
+    fail_first = 100;
+    int64_t in = 1, out = 0;
+    assert_int_equal(resil_retry_fixed_process(p, e->ctx, &in, &out), FX_ERETRY_EXHAUSTED);
+    const int64_t want[] = { 100 * MS, 100 * MS, 100 * MS };   /* none after the last */
+    assert_waits(want, 3);
+    assert_int_equal(fx_clock_now(clock_), 300 * MS);
+    resil_retry_fixed_free(p);
+}
+
+static void test_resil_retry_exponential_backoff_capped(void **state)
+{
+    env *e = *state;
+    resil_retry_expo *p = resil_retry_expo_new(e->rt);
+    fail_first = 100;
+    int64_t in = 1, out = 0;
+    assert_int_equal(resil_retry_expo_process(p, e->ctx, &in, &out), FX_ERETRY_EXHAUSTED);
+    const int64_t want[] = { 100 * MS, 200 * MS, 400 * MS, 800 * MS, SEC };
+    assert_waits(want, 5);
+    resil_retry_expo_free(p);
+}
+
+static void test_resil_retry_jitter_reproducible_for_a_seed(void **state)
+{
+    env *e = *state;
+    resil_retry_jitter *p = resil_retry_jitter_new(e->rt);
+    fx_retry_set_seed(resil_retry_jitter_r(p), 42);
+    fail_first = 100;
+    int64_t in = 1, out = 0;
+    assert_int_equal(resil_retry_jitter_process(p, e->ctx, &in, &out), FX_ERETRY_EXHAUSTED);
+    fx_backoff b = { .kind = FX_BACKOFF_EXPONENTIAL, .base_ns = 100 * MS, .factor = 2.0,
+                     .max_ns = 5 * SEC, .jitter = 0.2 };
+    fx_retry *ref = fx_retry_new(&b, 42);
+    int64_t want[5];
+    for (int k = 0; k < 5; k++) {
+        want[k] = fx_retry_backoff(ref, k);
+        int64_t d = (100 * MS) << k;
+        assert_true(want[k] >= d - d / 5 && want[k] <= d + d / 5);   /* within ±20% */
+    }
+    assert_waits(want, 5);
+
+    /* the same seed again: the same waits */
+    int64_t first[6];
+    memcpy(first, call_at, sizeof first);
+    calls = 0;
+    fx_retry_set_seed(resil_retry_jitter_r(p), 42);
+    fx_ctx_reset(e->ctx);
+    assert_int_equal(resil_retry_jitter_process(p, e->ctx, &in, &out), FX_ERETRY_EXHAUSTED);
+    for (int i = 0; i < 5; i++) assert_int_equal(call_at[i + 1] - call_at[i], first[i + 1] - first[i]);
+    fx_retry_free(ref);
+    resil_retry_jitter_free(p);
+}
+
+static void test_resil_retry_function_backoff(void **state)
+{
+    env *e = *state;
+    resil_retry_custom *p = resil_retry_custom_new(e->rt);
+    fail_first = 3;
+    int64_t in = 2, out = 0;
+    assert_int_equal(resil_retry_custom_process(p, e->ctx, &in, &out), 0);
+    assert_int_equal(out, 24);
+    const int64_t want[] = { 1 * MS, 4 * MS, 9 * MS };
+    assert_waits(want, 3);
+    resil_retry_custom_free(p);
+}
+
+typedef struct runner {
+    resil_retry_fixed *p;
+    fx_ctx *ctx;
+    int rc;
+    pthread_t thread;
+} runner;
+
+static void *run_fixed(void *arg)
+{
+    runner *r = arg;
+    int64_t in = 1, out = 0;
+    r->rc = resil_retry_fixed_process(r->p, r->ctx, &in, &out);
+    return NULL;
+}
+
+static void test_resil_retry_cancel_during_backoff(void **state)
+{
+    env *e = *state;
+    fx_clock_fake_set_auto(clock_, false);         /* the wait really waits */
+    resil_retry_fixed *p = resil_retry_fixed_new(e->rt);
+    fail_first = 100;
+    runner r = { .p = p, .ctx = e->ctx, .rc = 1 };
+    assert_int_equal(pthread_create(&r.thread, NULL, run_fixed, &r), 0);
+    assert_true(fx_test_wait_waiters(clock_, 1));  /* in the first backoff */
+    fx_ctx_cancel(e->ctx);
+    assert_int_equal(pthread_join(r.thread, NULL), 0);
+    assert_int_equal(r.rc, FX_ECANCELED);
+    assert_int_equal(calls, 1);
+    assert_int_equal(fx_clock_now(clock_), 0);      /* it did not wait for the clock */
+    assert_int_equal(fx_ctx_error(e->ctx)->code, FX_ECANCELED);
+    assert_string_equal(fx_ctx_error(e->ctx)->stage, "retry");
+    resil_retry_fixed_free(p);
+}
+
+static void test_resil_retry_done_context_runs_nothing(void **state)
+{
+    env *e = *state;
+    resil_retry_five *p = resil_retry_five_new(e->rt);
+    fx_ctx_cancel(e->ctx);
+    int64_t in = 1, out = 0;
+    assert_int_equal(resil_retry_five_process(p, e->ctx, &in, &out), FX_ECANCELED);
+    assert_int_equal(calls, 0);
+    resil_retry_five_free(p);
+}
+
+static int attempt_events, last_index, last_code;
+static int64_t waited;
+
+static void on_event(void *user, const fx_event *ev)
+{
+    (void)user;
+    if (ev->kind != FX_EVENT_RETRY_ATTEMPT)
+        return;
+    attempt_events++;
+    last_index = ev->index;
+    last_code = ev->code;
+    waited += ev->value;
+}
+
+static void test_resil_retry_reports_attempts(void **state)
+{
+    env *e = *state;
+    fx_metrics m = { .event = on_event };
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .clock = clock_, .threads = 1, .metrics = &m });
+    resil_retry_fixed *p = resil_retry_fixed_new(rt);
+    fail_first = 2;
+    attempt_events = 0;
+    waited = 0;
+    int64_t in = 1, out = 0;
+    assert_int_equal(resil_retry_fixed_process(p, e->ctx, &in, &out), 0);
+    assert_int_equal(attempt_events, 2);
+    assert_int_equal(last_index, 3);                /* the third try is about to run */
+    assert_int_equal(last_code, TRANSIENT);
+    assert_int_equal(waited, 200 * MS);
+    resil_retry_fixed_free(p);
+    fx_runtime_free(rt);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_resil_retry_succeeds_on_third_of_five, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resil_retry_exhausted_after_exactly_n, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resil_retry_default_is_three_attempts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resil_retry_if_false_stops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resil_retry_constant_backoff, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resil_retry_exponential_backoff_capped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resil_retry_jitter_reproducible_for_a_seed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resil_retry_function_backoff, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resil_retry_cancel_during_backoff, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resil_retry_done_context_runs_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resil_retry_reports_attempts, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
