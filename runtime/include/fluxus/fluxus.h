@@ -9,6 +9,8 @@
 #include <fluxus/ctx.h>
 #include <fluxus/runtime.h>
 #include <fluxus/observe.h>
+#include <fluxus/prometheus.h>
+#include <fluxus/otlp.h>
 #include <fluxus/sched.h>
 #include <fluxus/pool.h>
 #include <fluxus/resilience.h>
