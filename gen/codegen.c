@@ -667,7 +667,6 @@ static void body_stage(Gen *g, const Comp *k);
 static void body_pipeline(Gen *g, const Comp *k);
 static void body_chain(Gen *g, const Comp *k);
 static void body_on_error(Gen *g, const Comp *k);
-static void body_pass(Gen *g, const Comp *k);
 
 /* What the C back end knows how to write: the core ops here, the others in
  * the extension tables of cg_*.c (cgen.h). An op without a generator is
@@ -677,8 +676,6 @@ static const OpGenEntry core_ops[] = {
     {OP_PIPELINE, {.kind = "FX_COMPONENT_PIPELINE", .checks_ctx = false, .observed = true, .body = body_pipeline}},
     {OP_CHAIN, {.kind = "FX_COMPONENT_CHAIN", .checks_ctx = false, .observed = false, .body = body_chain}},
     {OP_ON_ERROR, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .body = body_on_error}},
-    {OP_METRICS, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .body = body_pass}},
-    {OP_TRACE, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .body = body_pass}},
     {OP_NONE, {.kind = NULL}},
 };
 
@@ -962,14 +959,6 @@ static void body_on_error(Gen *g, const Comp *k)
     put(g, ", NULL);\n"
            "        }\n"
            "    }\n");
-}
-
-/* metrics() and trace() pass through for now: their label names the
- * component, and their events come with the observability work. */
-static void body_pass(Gen *g, const Comp *k)
-{
-    put(g, "    /* %s(): passes the call through for now; it emits no events yet */\n", op_name(k->op));
-    put(g, "    int rc = %s(p, ctx, in, out);\n", comp_fn(g, k->kids[0]));
 }
 
 /* ------------------------------------------------------------ source */
