@@ -116,6 +116,7 @@ TEST_LDFLAGS_test_runtime_ctx := $(WRAP_MALLOC)
 TEST_LDFLAGS_test_runtime_sched := $(WRAP_MALLOC)
 TEST_LDFLAGS_test_runtime_pool := $(WRAP_MALLOC)
 E2E_LDFLAGS_e2e_alloc := $(WRAP_MALLOC)
+E2E_LDFLAGS_batch_alloc := $(WRAP_MALLOC)
 E2E_LDFLAGS_flow_alloc := $(WRAP_MALLOC)
 # ---- observability exporters (issue 5; docs/OBSERVABILITY.md "Linking").
 # runtime/prometheus.c (libmicrohttpd) and runtime/otlp.c (libcurl) live in

@@ -119,4 +119,14 @@ const char *comp_fn(Gen *g, const Comp *k);
  * their output on FX_EMULTI too, instead of leaving it untouched. */
 bool cg_partial_output(const Comp *k);
 
+/* ---- cg_batch.c, cg_pools.c: module-level code of the batch family */
+/* Source: the key tables (hash, equality, first-seen numbering) of every
+ * key type a mapreduce or join_by_key of the module uses; before the
+ * pipelines. Writes nothing when there is none. */
+void cg_batch_source(Gen *g);
+/* Header / source: the functions of every `pool` declaration (SPEC 5.5).
+ * Write nothing when the module declares no pool. */
+void cg_pools_header(Gen *g);
+void cg_pools_source(Gen *g);
+
 #endif /* FLUXC_CGEN_H */

@@ -656,6 +656,8 @@ static void emit_header(Gen *g, Buf *h, const char *header, const char *guard)
     if (!any)
         put(g, "\n/* (none) */\n");
 
+    cg_pools_header(g);   /* cg_pools.c */
+
     const char *kv_end[] = {"GUARD", guard, NULL};
     template_render(h, "header_end.h.in", kv_end);
 }
@@ -1022,6 +1024,8 @@ static void emit_source(Gen *g, Buf *s, const char *source, const char *header)
     const char *kv[] = {"VERSION", FLUXC_VERSION, "FILE", g->fx_base, "SOURCE", source,
                         "HEADER", header, "MODULE", g->mod, NULL};
     template_render(s, "source_begin.c.in", kv);
+    cg_batch_source(g);   /* cg_batch.c: key tables */
+    cg_pools_source(g);   /* cg_pools.c */
     bool any = false;
     for (size_t i = 0; i < m->ndecls; i++) {
         if (m->decls[i]->kind == D_PIPELINE) {
@@ -1044,9 +1048,8 @@ static bool check_module(Compiler *c)
         const Decl *d = m->decls[i];
         if (d->kind == D_PIPELINE)
             ok = check_supported(c, d->body) && ok;
-        else if (d->kind == D_POOL || d->kind == D_STREAM) {
-            diag_error(c, d->name_loc, "code generation for '%s' declarations is not implemented yet",
-                       d->kind == D_POOL ? "pool" : "stream");
+        else if (d->kind == D_STREAM) {
+            diag_error(c, d->name_loc, "code generation for 'stream' declarations is not implemented yet");
             ok = false;
         }
     }

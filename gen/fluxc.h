@@ -211,7 +211,10 @@ struct Expr {
 /* parts by op:
  *   OP_STAGE        none (decl = the stage)
  *   OP_PIPELINE     parts[0] = the nested pipeline's body (decl = the pipeline)
- *   OP_CHAIN        the members, flattened (`a |> b |> c` and chain(a, b, c))
+ *   OP_CHAIN        the members, flattened (`a |> b |> c` and chain(a, b, c));
+ *                   an inner `|>` node, reachable only through the outer
+ *                   one's lhs, keeps parts = {lhs, rhs}: back ends read the
+ *                   outermost node only
  *   OP_AS           parts[0] = the named component; name = the `as` name
  *   OP_FANOUT, OP_PARALLEL   the stages (parallel's reduce: is an option)
  *   OP_MAPREDUCE    parts[0] = mapper, parts[1] = reducer

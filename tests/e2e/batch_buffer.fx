@@ -1,0 +1,20 @@
+// buffer and pooled_buffer: contiguous batches, outputs concatenated in
+// order, FX_EBUFFER with the batch offset, the context checked per batch.
+module batch_buffer;
+
+stage tag([i64]) -> [i64] = tag_batch;          // each item * 10 + the batch's length
+stage expand([i64]) -> [str] = expand_batch;     // two strings per item
+
+pipeline by1([i64]) -> [i64] = buffer(tag, size: 1);
+pipeline by2([i64]) -> [i64] = buffer(tag, size: 2);
+pipeline by3([i64]) -> [i64] = buffer(tag, size: 3);
+pipeline by5([i64]) -> [i64] = buffer(tag, size: 5);
+pipeline by100([i64]) -> [i64] = buffer(tag, size: 100);
+pipeline strings([i64]) -> [str] = buffer(expand, size: 2) as batches;
+
+pipeline pooled1([i64]) -> [i64] = pooled_buffer(tag, size: 1);
+pipeline pooled2([i64]) -> [i64] = pooled_buffer(tag, size: 2);
+pipeline pooled3([i64]) -> [i64] = pooled_buffer(tag, size: 3);
+pipeline pooled5([i64]) -> [i64] = pooled_buffer(tag, size: 5);
+pipeline pooled100([i64]) -> [i64] = pooled_buffer(tag, size: 100);
+pipeline pooled_strings([i64]) -> [str] = pooled_buffer(expand, size: 2);

@@ -1,0 +1,312 @@
+/* End to end: mapreduce word count (sequential and parallelism 4), empty
+ * and single inputs, mapper and reducer errors, a deadline in either phase,
+ * struct keys, output in order of first appearance. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <stdatomic.h>
+
+#include "batch_mapreduce.h"
+
+#define MS ((int64_t)1000000)
+
+static atomic_int map_calls, reduce_calls;
+static fx_clock *fake;                    /* advanced by a stage to pass a deadline */
+static const char *expire_on_word;        /* the mapper passes the deadline on this word */
+static const char *expire_on_key;         /* the reducer passes it on this key */
+
+int word_one(fx_ctx *ctx, const char *const *in, fx_kv_str_i64 *out)
+{
+    atomic_fetch_add(&map_calls, 1);
+    if (strcmp(*in, "BAD") == 0)
+        return fx_fail(ctx, 31, "unreadable word");
+    if (expire_on_word != NULL && strcmp(*in, expire_on_word) == 0)
+        fx_clock_fake_advance(fake, 10 * MS);
+    out->key = *in;
+    out->value = 1;
+    return 0;
+}
+
+int word_total(fx_ctx *ctx, const fx_group_str_i64 *in, fx_kv_str_i64 *out)
+{
+    atomic_fetch_add(&reduce_calls, 1);
+    if (strcmp(in->key, "zzz") == 0)
+        return fx_fail(ctx, 32, "cannot sum %s", in->key);
+    if (expire_on_key != NULL && strcmp(in->key, expire_on_key) == 0)
+        fx_clock_fake_advance(fake, 10 * MS);
+    out->key = in->key;
+    out->value = 0;
+    for (size_t i = 0; i < in->values.len; i++)
+        out->value += in->values.ptr[i];
+    return 0;
+}
+
+int number_cell(fx_ctx *ctx, const int64_t *in, fx_kv_Cell_i64 *out)
+{
+    (void)ctx;
+    out->key.row = (int32_t)(*in / 10);
+    out->key.col = (int32_t)(*in % 2);
+    out->value = *in;
+    return 0;
+}
+
+int cell_total(fx_ctx *ctx, const fx_group_Cell_i64 *in, int64_t *out)
+{
+    (void)ctx;
+    *out = 0;
+    for (size_t i = 0; i < in->values.len; i++)
+        *out = *out * 100 + in->values.ptr[i];
+    return 0;
+}
+
+static void reset(void)
+{
+    atomic_store(&map_calls, 0);
+    atomic_store(&reduce_calls, 0);
+    expire_on_word = expire_on_key = NULL;
+}
+
+typedef int (*count_fn)(fx_ctx *ctx, const fx_slice_str *in, fx_slice_kv_str_i64 *out);
+
+static int run_count(fx_ctx *ctx, const fx_slice_str *in, fx_slice_kv_str_i64 *out)
+{
+    batch_mapreduce_count *p = batch_mapreduce_count_new(NULL);
+    int rc = batch_mapreduce_count_process(p, ctx, in, out);
+    batch_mapreduce_count_free(p);
+    return rc;
+}
+
+static fx_runtime *rt4;   /* 4 worker threads, for count4 */
+
+static int run_count4(fx_ctx *ctx, const fx_slice_str *in, fx_slice_kv_str_i64 *out)
+{
+    batch_mapreduce_count4 *p = batch_mapreduce_count4_new(rt4);
+    int rc = batch_mapreduce_count4_process(p, ctx, in, out);
+    batch_mapreduce_count4_free(p);
+    return rc;
+}
+
+static const char *words[] = {"a", "b", "a", "c", "a", "b", "d", "a"};
+static const fx_slice_str text = {words, 8};
+
+static void check_word_count(count_fn run)
+{
+    reset();
+    fx_ctx *ctx = fx_ctx_new();
+    fx_slice_kv_str_i64 out = {0};
+    assert_int_equal(run(ctx, &text, &out), 0);
+    assert_int_equal(out.len, 4);
+    const char *keys[] = {"a", "b", "c", "d"};
+    const int64_t counts[] = {4, 2, 1, 1};
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(out.ptr[i].key, keys[i]);
+        assert_int_equal(out.ptr[i].value, counts[i]);
+    }
+    assert_int_equal(atomic_load(&map_calls), 8);
+    assert_int_equal(atomic_load(&reduce_calls), 4);
+    fx_ctx_free(ctx);
+}
+
+static void test_batch_mapreduce_word_count(void **state)
+{
+    (void)state;
+    check_word_count(run_count);
+}
+
+static void test_batch_mapreduce_word_count_parallelism_4(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 50; round++)   /* the same order every time */
+        check_word_count(run_count4);
+}
+
+static void check_empty_and_single(count_fn run)
+{
+    reset();
+    fx_ctx *ctx = fx_ctx_new();
+    fx_slice_str none = {NULL, 0};
+    fx_slice_kv_str_i64 out = {(fx_kv_str_i64 *)1, 5};
+    assert_int_equal(run(ctx, &none, &out), 0);
+    assert_int_equal(out.len, 0);
+    assert_null(out.ptr);
+    assert_int_equal(atomic_load(&reduce_calls), 0);
+
+    const char *only[] = {"solo"};
+    fx_slice_str one = {only, 1};
+    assert_int_equal(run(ctx, &one, &out), 0);
+    assert_int_equal(out.len, 1);
+    assert_string_equal(out.ptr[0].key, "solo");
+    assert_int_equal(out.ptr[0].value, 1);
+    fx_ctx_free(ctx);
+}
+
+static void test_batch_mapreduce_empty_and_single_inputs(void **state)
+{
+    (void)state;
+    check_empty_and_single(run_count);
+    check_empty_and_single(run_count4);
+}
+
+static void check_mapper_error(count_fn run, const char *component)
+{
+    reset();
+    fx_ctx *ctx = fx_ctx_new();
+    const char *bad[] = {"a", "b", "BAD", "c"};
+    fx_slice_str in = {bad, 4};
+    fx_slice_kv_str_i64 out = {0};
+    assert_int_equal(run(ctx, &in, &out), 31);
+    assert_null(out.ptr);
+    assert_int_equal(atomic_load(&reduce_calls), 0);
+    const fx_error *err = fx_ctx_error(ctx);
+    assert_int_equal(err->code, 31);
+    assert_string_equal(err->stage, component);
+    assert_string_equal(err->message, "map phase failed");
+    assert_int_equal(err->index, 2);
+    assert_true(fx_error_is(err, 31));
+    char buf[200];
+    fx_error_format(err, buf, sizeof buf);
+    assert_non_null(strstr(buf, "map phase failed: one: unreadable word"));
+    fx_ctx_free(ctx);
+}
+
+static void test_batch_mapreduce_mapper_error(void **state)
+{
+    (void)state;
+    check_mapper_error(run_count, "mapreduce");
+    check_mapper_error(run_count4, "wordcount");
+}
+
+static void check_reducer_error(count_fn run)
+{
+    reset();
+    fx_ctx *ctx = fx_ctx_new();
+    const char *in_words[] = {"a", "zzz", "b", "zzz"};
+    fx_slice_str in = {in_words, 4};
+    fx_slice_kv_str_i64 out = {0};
+    assert_int_equal(run(ctx, &in, &out), 32);
+    assert_null(out.ptr);
+    const fx_error *err = fx_ctx_error(ctx);
+    assert_string_equal(err->message, "reduce phase failed");
+    assert_int_equal(err->index, 1);                   /* the second group: "zzz" */
+    assert_true(fx_error_is(err, 32));
+    assert_string_equal(err->cause->stage, "total");
+    assert_string_equal(err->cause->message, "cannot sum zzz");
+    fx_ctx_free(ctx);
+}
+
+static void test_batch_mapreduce_reducer_error(void **state)
+{
+    (void)state;
+    check_reducer_error(run_count);
+    check_reducer_error(run_count4);
+}
+
+enum { MANY = 2000 };
+
+/* MANY words "w0".."w19" repeated; `expire` names the word or key at which a
+ * stage moves the fake clock past the context's deadline. */
+static int run_with_deadline(count_fn run, fx_slice_kv_str_i64 *out)
+{
+    static const char *many[MANY];
+    static char names[20][4];
+    for (int i = 0; i < 20; i++) {
+        names[i][0] = 'w';
+        names[i][1] = (char)('a' + i);
+        names[i][2] = '\0';
+    }
+    for (int i = 0; i < MANY; i++)
+        many[i] = names[i % 20];
+    fx_slice_str in = {many, MANY};
+    fx_ctx *root = fx_ctx_new_clock(fake);
+    fx_ctx *ctx = fx_ctx_with_timeout(root, 5 * MS);
+    int rc = run(ctx, &in, out);
+    fx_ctx_free(ctx);
+    fx_ctx_free(root);
+    return rc;
+}
+
+static void check_deadline_in_map_phase(count_fn run)
+{
+    reset();
+    expire_on_word = "wc";                             /* the third word */
+    fx_slice_kv_str_i64 out = {0};
+    assert_int_equal(run_with_deadline(run, &out), FX_EDEADLINE);
+    assert_true(atomic_load(&map_calls) < 100);        /* stopped, not all 2000 */
+    assert_int_equal(atomic_load(&reduce_calls), 0);
+    assert_null(out.ptr);
+}
+
+static void check_deadline_in_reduce_phase(count_fn run)
+{
+    reset();
+    expire_on_key = "wb";                              /* the second group */
+    fx_slice_kv_str_i64 out = {0};
+    assert_int_equal(run_with_deadline(run, &out), FX_EDEADLINE);
+    assert_int_equal(atomic_load(&map_calls), MANY);
+    assert_true(atomic_load(&reduce_calls) >= 2);
+    assert_true(atomic_load(&reduce_calls) < 20);      /* stopped, not all 20 groups */
+    assert_null(out.ptr);
+}
+
+static void test_batch_mapreduce_deadline_in_either_phase_returns_promptly(void **state)
+{
+    (void)state;
+    check_deadline_in_map_phase(run_count);
+    check_deadline_in_map_phase(run_count4);
+    check_deadline_in_reduce_phase(run_count);
+    check_deadline_in_reduce_phase(run_count4);
+}
+
+static void test_batch_mapreduce_struct_keys(void **state)
+{
+    (void)state;
+    batch_mapreduce_cells *p = batch_mapreduce_cells_new(rt4);
+    fx_ctx *ctx = fx_ctx_new();
+    int64_t xs[] = {11, 12, 13, 21, 14, 22};
+    fx_slice_i64 in = {xs, 6};
+    fx_slice_i64 out = {0};
+    assert_int_equal(batch_mapreduce_cells_process(p, ctx, &in, &out), 0);
+    /* (1,1): 11 13   (1,0): 12 14   (2,1): 21   (2,0): 22 */
+    assert_int_equal(out.len, 4);
+    assert_int_equal(out.ptr[0], 1113);
+    assert_int_equal(out.ptr[1], 1214);
+    assert_int_equal(out.ptr[2], 21);
+    assert_int_equal(out.ptr[3], 22);
+    fx_ctx_free(ctx);
+    batch_mapreduce_cells_free(p);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    rt4 = fx_runtime_new(&(fx_runtime_config){.threads = 4});
+    fake = fx_clock_fake_new(0);
+    return rt4 != NULL && fake != NULL ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    fx_runtime_free(rt4);
+    fx_clock_free(fake);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_batch_mapreduce_word_count),
+        cmocka_unit_test(test_batch_mapreduce_word_count_parallelism_4),
+        cmocka_unit_test(test_batch_mapreduce_empty_and_single_inputs),
+        cmocka_unit_test(test_batch_mapreduce_mapper_error),
+        cmocka_unit_test(test_batch_mapreduce_reducer_error),
+        cmocka_unit_test(test_batch_mapreduce_deadline_in_either_phase_returns_promptly),
+        cmocka_unit_test(test_batch_mapreduce_struct_keys),
+    };
+    return cmocka_run_group_tests_name("batch_mapreduce", tests, setup, teardown);
+}
