@@ -181,6 +181,7 @@ int fx_rate_limiter_acquire(fx_rate_limiter *rl, fx_ctx *ctx, int64_t wait_ns, i
     if (waited_ns != NULL) *waited_ns = 0;
     if (atomic_load_explicit(&rl->unlimited, memory_order_acquire)) return 0;
     if (ctx == NULL) return FX_EINVAL;
+    if (fx_ctx_done(ctx)) return fx_ctx_err(ctx);   /* a dead call spends no token */
     FX__MUST(pthread_mutex_lock(&rl->mu));
     int64_t start = fx_clock_now(rl->cfg.clock);
     int rc;

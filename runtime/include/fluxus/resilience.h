@@ -182,8 +182,9 @@ void fx_rate_limiter_free(fx_rate_limiter *rl);
  *                      the current rate (burst 0, rate 0 with an empty
  *                      bucket, or a later token), or later when a rate or
  *                      burst change pushes it beyond;
- *   fx_ctx_err(ctx)    ctx became done while waiting (its place in line is
- *                      given back to those behind it);
+ *   fx_ctx_err(ctx)    ctx is done (at once, no token spent), or became
+ *                      done while waiting (its place in line is given back
+ *                      to those behind it);
  *   FX_EINVAL          ctx is NULL; FX_ENOMEM when the wait's child context
  *                      cannot be made.
  * Rate inf: 0 at once, no lock. A rate or burst change wakes every waiter
