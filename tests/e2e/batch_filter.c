@@ -35,8 +35,6 @@ int bump_number(fx_ctx *ctx, const int64_t *in, int64_t *out)
     return 0;
 }
 
-/* The filter component by itself, without the pipeline around it: the
- * generated pipeline keeps its output untouched on any error (SPEC 5.4). */
 static void test_batch_filter_keeps_true_items(void **state)
 {
     (void)state;
@@ -50,6 +48,9 @@ static void test_batch_filter_keeps_true_items(void **state)
     batch_filter_evens_free(p);
 }
 
+/* The filter sets its output to the input when it drops an item; the
+ * pipeline around it still keeps *out untouched on every error (SPEC 5.4,
+ * docs/PATTERNS.md section 4), so only the code and the record show here. */
 static void test_batch_filter_drops_false_items_with_efiltered(void **state)
 {
     (void)state;
