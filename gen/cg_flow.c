@@ -50,17 +50,19 @@ static bool collect_errors(const Comp *k)
     return v != NULL && v->ival != 0;
 }
 
-bool cg_partial_output(const Comp *k)
+const char *cg_partial_code(const Comp *k)
 {
     switch (k->op) {
     case OP_MAP:
-        return collect_errors(k);
+        return collect_errors(k) ? "FX_EMULTI" : NULL;
+    case OP_FILTER:
+        return "FX_EFILTERED";
     case OP_CHAIN:
-        return k->nkids > 0 && cg_partial_output(k->kids[k->nkids - 1]);
-    case OP_PIPELINE:
-        return k->nkids > 0 && cg_partial_output(k->kids[0]);
+        return k->nkids > 0 ? cg_partial_code(k->kids[k->nkids - 1]) : NULL;
+    case OP_PIPELINE: case OP_METRICS: case OP_TRACE:
+        return k->nkids > 0 ? cg_partial_code(k->kids[0]) : NULL;
     default:
-        return false;
+        return NULL;
     }
 }
 

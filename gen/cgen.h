@@ -113,11 +113,12 @@ void put_zero_var(Gen *g, int indent, const Type *t, const char *name, const cha
 const char *comp_fn(Gen *g, const Comp *k);
 
 /* ---- cg_flow.c */
-/* True when k may hand back a usable output together with FX_EMULTI (a
- * map with collect_errors: every result, zero in the failed slots), also
- * through a chain it ends and a pipeline whose body it is: those then copy
- * their output on FX_EMULTI too, instead of leaving it untouched. */
-bool cg_partial_output(const Comp *k);
+/* The error code with which k hands back a usable output, or NULL: a map
+ * with collect_errors (FX_EMULTI: every result, zero in the failed slots),
+ * a filter (FX_EFILTERED: the output is the input), also through a chain
+ * it ends and a pipeline, metrics or trace whose body it is: those then
+ * copy their output on that code too, instead of leaving it untouched. */
+const char *cg_partial_code(const Comp *k);
 
 /* ---- cg_batch.c, cg_pools.c: module-level code of the batch family */
 /* Source: the key tables (hash, equality, first-seen numbering) of every

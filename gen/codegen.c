@@ -892,15 +892,23 @@ static void body_stage(Gen *g, const Comp *k)
     put(g, ");\n");
 }
 
+/* Why an output is handed back with an error code (cg_partial_code). */
+static const char *partial_why(const char *code)
+{
+    return strcmp(code, "FX_EMULTI") == 0 ? "collect_errors: every result, zero where failed"
+                                          : "filtered out: the output is the input";
+}
+
 /* A pipeline (n0, or one used as a stage): its body into a temporary, copied
  * out on success. */
 static void body_pipeline(Gen *g, const Comp *k)
 {
     put_zero_var(g, 4, k->out, "result", NULL);
     put(g, "    int rc = %s(p, ctx, in, &result);\n", comp_fn(g, k->kids[0]));
-    if (cg_partial_output(k->kids[0]))
-        put(g, "    if (rc == 0 || rc == FX_EMULTI)   /* collect_errors: every result, zero where failed */\n"
-               "        *out = result;\n");
+    const char *partial = cg_partial_code(k->kids[0]);
+    if (partial != NULL)
+        put(g, "    if (rc == 0 || rc == %s)   /* %s */\n"
+               "        *out = result;\n", partial, partial_why(partial));
     else
         put(g, "    if (rc == 0)\n        *out = result;\n");
 }
@@ -914,24 +922,24 @@ static void body_chain(Gen *g, const Comp *k)
         put_zero_var(g, 4, k->kids[i]->out, t, k->kids[i]->label);
     }
     size_t n = k->nkids;
-    bool partial = cg_partial_output(k->kids[n - 1]);
+    const char *partial = cg_partial_code(k->kids[n - 1]);
     for (size_t i = 0; i < n; i++) {
         const char *arg = i == 0 ? "in" : sprintf_intern(g->c, "&t%zu", i - 1);
         if (i == 0)
             put(g, "    int rc = %s(p, ctx, %s, &t%zu);\n", comp_fn(g, k->kids[i]), arg, i);
-        else if (i + 1 < n || !partial)
+        else if (i + 1 < n || partial == NULL)
             put(g, "    if (rc == 0)\n        rc = %s(p, ctx, %s, &t%zu);\n", comp_fn(g, k->kids[i]),
                 arg, i);
         else
             put(g, "    if (rc == 0) {\n"
                    "        rc = %s(p, ctx, %s, &t%zu);\n"
-                   "        if (rc == FX_EMULTI)   /* collect_errors: every result, zero where failed */\n"
+                   "        if (rc == %s)   /* %s */\n"
                    "            *out = t%zu;\n"
-                   "    }\n", comp_fn(g, k->kids[i]), arg, i, i);
+                   "    }\n", comp_fn(g, k->kids[i]), arg, i, partial, partial_why(partial), i);
     }
-    if (partial && n == 1)
-        put(g, "    if (rc == FX_EMULTI)   /* collect_errors: every result, zero where failed */\n"
-               "        *out = t0;\n");
+    if (partial != NULL && n == 1)
+        put(g, "    if (rc == %s)   /* %s */\n"
+               "        *out = t0;\n", partial, partial_why(partial));
     put(g, "    if (rc == 0)\n        *out = t%zu;\n", n - 1);
 }
 

@@ -48,9 +48,8 @@ static void test_batch_filter_keeps_true_items(void **state)
     batch_filter_evens_free(p);
 }
 
-/* The filter sets its output to the input when it drops an item; the
- * pipeline around it still keeps *out untouched on every error (SPEC 5.4,
- * docs/PATTERNS.md section 4), so only the code and the record show here. */
+/* A dropped item: FX_EFILTERED with the input in the output (SPEC 5.4),
+ * through the pipeline whose body the filter is. */
 static void test_batch_filter_drops_false_items_with_efiltered(void **state)
 {
     (void)state;
@@ -58,6 +57,7 @@ static void test_batch_filter_drops_false_items_with_efiltered(void **state)
     fx_ctx *ctx = fx_ctx_new();
     int64_t in = 3, out = -1;
     assert_int_equal(batch_filter_evens_process(p, ctx, &in, &out), FX_EFILTERED);
+    assert_int_equal(out, 3);
     const fx_error *err = fx_ctx_error(ctx);
     assert_non_null(err);
     assert_int_equal(err->code, FX_EFILTERED);
@@ -77,6 +77,8 @@ static void test_batch_filter_struct_items_and_names(void **state)
     assert_int_equal(out.id, 700);
     assert_string_equal(out.note, "large");
     assert_int_equal(batch_filter_big_process(p, ctx, &small, &out), FX_EFILTERED);
+    assert_int_equal(out.id, 7);   /* the input, also through `as` */
+    assert_string_equal(out.note, "small");
     assert_string_equal(fx_ctx_error(ctx)->stage, "big_only");
     fx_ctx_free(ctx);
     batch_filter_big_free(p);
@@ -112,7 +114,7 @@ static void test_batch_filter_stops_a_chain(void **state)
     out = 0;
     assert_int_equal(batch_filter_evens_bumped_process(p, ctx, &in, &out), FX_EFILTERED);
     assert_int_equal(bump_calls, 1);
-    assert_int_equal(out, 0);
+    assert_int_equal(out, 0);   /* mid-chain: the chain's output is not the filter's */
     fx_ctx_free(ctx);
     batch_filter_evens_bumped_free(p);
 }
