@@ -8,6 +8,13 @@
  * M_P_free, reachable through M_P_NAME for `... as NAME`. Options not
  * written take the runtime's FX_*_DEFAULT_* values, spelled by name in the
  * generated code so a reader sees where they come from.
+ *
+ * All five are observed (go-fluxus gives every wrapper a span): each has a
+ * span and stage metrics of its own, with the attributes of
+ * docs/OBSERVABILITY.md §2 set under `if (FX_UNLIKELY(observed))`; retry
+ * adds a child span per try. The events: retry and dlq report theirs here,
+ * breakers and limiters from the runtime (they hold the runtime and the
+ * component, set in M_P_new).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +91,14 @@ static void put_label(Gen *g, const Comp *k)
 static const char *component_ref(Gen *g, const Comp *k)
 {
     return sprintf_intern(g->c, "&%s_components[%d]", g->pfx, k->id);
+}
+
+/* `if (FX_UNLIKELY(observed)) fx_span_attr_KIND(ctx, "KEY", VALUE);` at
+ * `ind`, on the combinator's own span (docs/OBSERVABILITY.md §2). */
+static void put_attr(Gen *g, int ind, const char *kind, const char *key, const char *value)
+{
+    put(g, "%*sif (FX_UNLIKELY(observed))\n%*s    fx_span_attr_%s(ctx, \"%s\", %s);\n", ind, "", ind, "",
+        kind, key, value);
 }
 
 /* A call of a user C function, with #line back to the option naming it. */
@@ -223,16 +238,29 @@ static void retry_accessor_decl(Gen *g, const Comp *k) { accessor_decl(g, k, "fx
 static void retry_accessor_impl(Gen *g, const Comp *k) { accessor_impl(g, k, "fx_retry", "retry"); }
 
 /* Up to `attempts` tries of the part, each into a fresh temporary; the wait
- * after failed try k is fx_retry_backoff(k), on the runtime's clock. */
+ * after failed try k is fx_retry_backoff(k), on the runtime's clock.
+ * Observed: the retry's own span carries fluxus.stage.max_attempts and, at
+ * the end, fluxus.stage.attempts; each try is a child span
+ * (FX_CHILD_ATTEMPT, "NAME.attempt.N") and each try after the first is
+ * announced by FX_EVENT_RETRY_ATTEMPT on the retry's span. */
 static void body_retry(Gen *g, const Comp *k)
 {
     const char *kid = comp_fn(g, k->kids[0]);
     const char *retry_if = func_opt(k, "retry_if");
     const char *attempts = attempts_text(g, k);
-    put(g, "    int rc = 0;\n");
-    put(g, "    for (int attempt = 0;; attempt++) {\n");
+    put(g, "    int rc = 0;\n"
+           "    int attempt = 0;   /* tries made so far */\n");
+    put_attr(g, 4, "int", "fluxus.stage.max_attempts", sprintf_intern(g->c, "(int64_t)%s", attempts));
+    put(g, "    for (;;) {\n");
     put_zero_var(g, 8, k->out, "result", NULL);
+    put(g, "        fx_observation ao;\n"
+           "        if (FX_UNLIKELY(observed))\n"
+           "            fx_observe_child_begin(p->rt, ctx, %s, FX_CHILD_ATTEMPT, attempt + 1, &ao);\n",
+        component_ref(g, k));
     put(g, "        rc = %s(p, ctx, in, &result);\n", kid);
+    put(g, "        attempt++;\n"
+           "        if (FX_UNLIKELY(observed))\n"
+           "            fx_observe_child_end(p->rt, ctx, &ao, rc);\n");
     put(g, "        if (rc == 0) {\n            *out = result;\n            break;\n        }\n");
     put(g, "        if (fx_ctx_done(ctx)) {   /* no further try could run */\n"
            "            if (rc != fx_ctx_err(ctx))\n                rc = fx__ctx_fail(ctx, ");
@@ -245,18 +273,18 @@ static void body_retry(Gen *g, const Comp *k)
         put_user_call(g, k, "retry_if", sprintf_intern(g->c, "        if (!%s(err)) {\n", retry_if));
         put(g, "            rc = fx__error_record(ctx, rc, ");
         put_label(g, k);
-        put(g, ", attempt + 1, err, \"retry giving up after %%d attempt%%s\",\n"
-               "                                  attempt + 1, attempt == 0 ? \"\" : \"s\");\n"
+        put(g, ", attempt, err, \"retry giving up after %%d attempt%%s\",\n"
+               "                                  attempt, attempt == 1 ? \"\" : \"s\");\n"
                "            break;\n        }\n");
     }
-    put(g, "        if (attempt + 1 >= %s) {\n            rc = fx__error_record(ctx, FX_ERETRY_EXHAUSTED, ", attempts);
+    put(g, "        if (attempt >= %s) {\n            rc = fx__error_record(ctx, FX_ERETRY_EXHAUSTED, ", attempts);
     put_label(g, k);
-    put(g, ", attempt + 1, err, NULL);\n            break;\n        }\n");
-    put(g, "        int64_t wait = fx_retry_backoff(p->%s, attempt);\n", member(g, "retry", k));
-    put(g, "        if (FX_UNLIKELY(fx_runtime_observed(p->rt))) {\n"
-           "            fx_event ev = {.kind = FX_EVENT_RETRY_ATTEMPT, .component = %s,\n"
-           "                           .value = wait, .index = attempt + 2, .code = rc};\n"
-           "            fx_observe_event(p->rt, ctx, &ev);\n        }\n", component_ref(g, k));
+    put(g, ", attempt, err, NULL);\n            break;\n        }\n");
+    put(g, "        int64_t wait = fx_retry_backoff(p->%s, attempt - 1);\n", member(g, "retry", k));
+    put(g, "        if (FX_UNLIKELY(observed))   /* the try about to run, the last one's error, the wait */\n"
+           "            fx_observe_event(p->rt, ctx, &(fx_event){ .kind = FX_EVENT_RETRY_ATTEMPT,\n"
+           "                             .component = %s, .value = wait, .index = attempt + 1, .code = rc });\n",
+        component_ref(g, k));
     put(g, "        if (wait > 0 && fx_clock_sleep(fx_runtime_clock(p->rt), ctx, wait) != 0) {\n"
            "            rc = fx__ctx_fail(ctx, ");
     put_label(g, k);
@@ -264,6 +292,7 @@ static void body_retry(Gen *g, const Comp *k)
            "            break;\n        }\n"
            "        fx__ctx_clear_error(ctx);   /* the next try's failure is its own */\n"
            "    }\n");
+    put_attr(g, 4, "int", "fluxus.stage.attempts", "(int64_t)attempt");
 }
 
 /* ------------------------------------------------------------ timeout */
@@ -278,6 +307,7 @@ static void body_timeout(Gen *g, const Comp *k)
     put(g, "    const fx_clock *clock = fx_runtime_clock(p->rt);\n"
            "    int64_t now = fx_clock_now(clock);\n"
            "    int64_t after = %s;   /* %s */\n", ns_const(g->c, ns), duration_text(g->c, ns));
+    put_attr(g, 4, "int", "fluxus.timeout.duration_ms", "after / 1000000");
     put(g, "    fx_ctx *child = fx_ctx_with_deadline(ctx, clock, now > INT64_MAX - after ? INT64_MAX : now + after);\n"
            "    int rc;\n"
            "    if (FX_UNLIKELY(child == NULL)) {\n"
@@ -293,6 +323,7 @@ static void body_timeout(Gen *g, const Comp *k)
     put(g, ", &scratch) : NULL;\n            rc = fx__error_record(ctx, FX_ETIMEOUT, ");
     put_label(g, k);
     put(g, ", 0, cause, \"stage timed out after %s\");\n", duration_text(g->c, ns));
+    put_attr(g, 12, "bool", "fluxus.timeout.occurred", "true");
     put(g, "        } else if (rc != 0) {\n"
            "            fx__error_adopt(ctx, fx__error_current(child, rc, ");
     put_label(g, k);
@@ -358,9 +389,13 @@ static void body_circuit_breaker(Gen *g, const Comp *k)
            "    if (FX_UNLIKELY(rc != 0)) {   /* open: the part is not called */\n"
            "        rc = fx__error_record(ctx, FX_ECIRCUIT_OPEN, ", m);
     put_label(g, k);
-    put(g, ", 0, NULL, NULL);\n    } else {\n"
+    put(g, ", 0, NULL, NULL);\n");
+    put_attr(g, 8, "bool", "fluxus.circuit_breaker.rejected", "true");
+    put(g, "    } else {\n"
            "        rc = %s(p, ctx, in, out);\n"
            "        fx_circuit_breaker_exit(p->%s, ctx, &call, rc);\n    }\n", comp_fn(g, k->kids[0]), m);
+    put_attr(g, 4, "str", "fluxus.circuit_breaker.state",
+             sprintf_intern(g->c, "\n        fx_circuit_state_name(fx_circuit_breaker_state(p->%s))", m));
 }
 
 /* ------------------------------------------------------------ rate_limit */
@@ -390,16 +425,20 @@ static void limiter_accessor_impl(Gen *g, const Comp *k) { accessor_impl(g, k, "
 static void body_rate_limit(Gen *g, const Comp *k)
 {
     const Expr *wait = opt(k, "wait");
-    put(g, "    int rc = fx_rate_limiter_acquire(p->%s, ctx, %s, NULL);\n", member(g, "limiter", k),
+    put(g, "    int64_t waited = 0;\n"
+           "    int rc = fx_rate_limiter_acquire(p->%s, ctx, %s, &waited);\n", member(g, "limiter", k),
         wait != NULL ? ns_const(g->c, wait->ival) : "FX_RATE_WAIT_FOREVER");
-    put(g, "    if (FX_LIKELY(rc == 0))\n        rc = %s(p, ctx, in, out);\n", comp_fn(g, k->kids[0]));
-    put(g, "    else   /* FX_ERATE_LIMITED, the context's error while waiting, or FX_ENOMEM */\n"
+    put(g, "    if (FX_UNLIKELY(observed) && waited > 0)   /* whole milliseconds, rounded up */\n"
+           "        fx_span_attr_int(ctx, \"fluxus.rate_limit.waited_ms\", (waited + 999999) / 1000000);\n");
+    put(g, "    if (FX_LIKELY(rc == 0)) {\n        rc = %s(p, ctx, in, out);\n    } else {\n", comp_fn(g, k->kids[0]));
+    put(g, "        /* FX_ERATE_LIMITED, the context's error while waiting, or FX_ENOMEM */\n"
            "        rc = fx__error_record(ctx, rc, ");
     put_label(g, k);
     if (wait != NULL)
         put(g, ", 0, NULL, rc == FX_ERATE_LIMITED ? \"no token within %s\" : NULL);\n", duration_text(g->c, wait->ival));
     else
         put(g, ", 0, NULL, rc == FX_ERATE_LIMITED ? \"no token will come at this rate\" : NULL);\n");
+    put(g, "    }\n");
 }
 
 /* ------------------------------------------------------------ dlq */
@@ -422,9 +461,10 @@ static void body_dlq(Gen *g, const Comp *k)
         put_user_call(g, k, "when", sprintf_intern(g->c, "        if (%s(err)) {\n", when));
     else
         put(g, "        if (fx_dlq_default_when(err)) {\n");
-    put(g, "            if (FX_UNLIKELY(fx_runtime_observed(p->rt))) {\n"
-           "                fx_event ev = {.kind = FX_EVENT_DLQ, .component = %s, .index = -1, .code = rc};\n"
-           "                fx_observe_event(p->rt, ctx, &ev);\n"
+    put(g, "            if (FX_UNLIKELY(observed)) {\n"
+           "                fx_observe_event(p->rt, ctx, &(fx_event){ .kind = FX_EVENT_DLQ,\n"
+           "                                 .component = %s, .index = -1, .code = rc });\n"
+           "                fx_span_attr_bool(ctx, \"fluxus.dlq.item_sent\", true);\n"
            "            }\n", component_ref(g, k));
     put(g, "            const fx_error *before = fx_ctx_error(ctx);\n");
     put_user_call(g, k, "handler",
@@ -447,18 +487,18 @@ static void body_dlq(Gen *g, const Comp *k)
 /* ------------------------------------------------------------ the table */
 
 const OpGenEntry cg_resilience_ops[] = {
-    {OP_RETRY, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .body = body_retry,
+    {OP_RETRY, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true, .body = body_retry,
                 .members = retry_members, .init = retry_init, .fini = retry_fini,
                 .accessor_decl = retry_accessor_decl, .accessor_impl = retry_accessor_impl}},
-    {OP_TIMEOUT, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .body = body_timeout}},
-    {OP_CIRCUIT_BREAKER, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false,
+    {OP_TIMEOUT, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true, .body = body_timeout}},
+    {OP_CIRCUIT_BREAKER, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true,
                           .body = body_circuit_breaker, .members = breaker_members, .init = breaker_init,
                           .fini = breaker_fini, .accessor_decl = breaker_accessor_decl,
                           .accessor_impl = breaker_accessor_impl}},
-    {OP_RATE_LIMIT, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false,
+    {OP_RATE_LIMIT, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true,
                      .body = body_rate_limit, .members = limiter_members, .init = limiter_init,
                      .fini = limiter_fini, .accessor_decl = limiter_accessor_decl,
                      .accessor_impl = limiter_accessor_impl}},
-    {OP_DLQ, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .body = body_dlq}},
+    {OP_DLQ, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true, .body = body_dlq}},
     {OP_NONE, {.kind = NULL}},
 };

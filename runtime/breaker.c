@@ -84,6 +84,16 @@ void fx_circuit_breaker_free(fx_circuit_breaker *cb)
     free(cb);
 }
 
+const char *fx_circuit_state_name(fx_circuit_state s)
+{
+    switch (s) {
+    case FX_CIRCUIT_CLOSED: return "closed";
+    case FX_CIRCUIT_OPEN: return "open";
+    case FX_CIRCUIT_HALF_OPEN: return "half-open";
+    default: return "unknown";
+    }
+}
+
 fx_circuit_state fx_circuit_breaker_state(const fx_circuit_breaker *cb)
 {
     return W_STATE(atomic_load_explicit(&cb->word, memory_order_acquire));

@@ -254,6 +254,8 @@ static void test_obs_pipeline_prometheus_and_otlp(void **state)
     assert_has_line(b.data, "fluxus_stage_errors_total{pipeline=\"checkout\",stage=\"parsing\",class=\"application\"} 1");
     assert_has_line(b.data, "fluxus_stage_started_total{pipeline=\"checkout\",stage=\"fetch\"} 8");
     assert_has_line(b.data, "fluxus_stage_completed_total{pipeline=\"checkout\",stage=\"fetch\"} 4");
+    assert_has_line(b.data, "fluxus_stage_completed_total{pipeline=\"checkout\",stage=\"retry\"} 4");
+    assert_has_line(b.data, "fluxus_retry_attempts_total{pipeline=\"checkout\",stage=\"retry\"} 4");
     assert_has_line(b.data, "fluxus_stage_completed_total{pipeline=\"checkout\",stage=\"price\"} 4");
     assert_has_line(b.data, "fluxus_stage_completed_total{pipeline=\"checkout\",stage=\"quote\"} 4");
     assert_has_line(b.data, "fluxus_stage_completed_total{pipeline=\"checkout\",stage=\"fanin\"} 4");
@@ -279,14 +281,17 @@ static void test_obs_pipeline_prometheus_and_otlp(void **state)
             assert_true(is_hex(jstr(&list->items[k], "spanId"), 16));
         }
     }
-    /* per successful run: checkout, parsing, 2 fetch, quote, 2 branches,
-     * price, stock, fanin, total = 11; the failed run: checkout, parsing.
-     * (retry is not a span of its own yet: its tries are children of the
-     * pipeline.) */
-    assert_int_equal(s.n, RUNS * 11 + 2);
+    /* per successful run: checkout, parsing, retry, 2 attempts, 2 fetch,
+     * quote, 2 branches, price, stock, fanin, total = 14; the failed run:
+     * checkout, parsing. */
+    assert_int_equal(s.n, RUNS * 14 + 2);
     assert_int_equal(count_named(&s, "checkout", ""), RUNS + 1);
     assert_int_equal(count_named(&s, "parsing", "checkout"), RUNS + 1);
-    assert_int_equal(count_named(&s, "fetch", "checkout"), 2 * RUNS);
+    assert_int_equal(count_named(&s, "retry", "checkout"), RUNS);
+    assert_int_equal(count_named(&s, "retry.attempt.1", "retry"), RUNS);
+    assert_int_equal(count_named(&s, "retry.attempt.2", "retry"), RUNS);
+    assert_int_equal(count_named(&s, "fetch", "retry.attempt.1"), RUNS);
+    assert_int_equal(count_named(&s, "fetch", "retry.attempt.2"), RUNS);
     assert_int_equal(count_named(&s, "quote", "checkout"), RUNS);
     assert_int_equal(count_named(&s, "quote.branch.0", "quote"), RUNS);
     assert_int_equal(count_named(&s, "quote.branch.1", "quote"), RUNS);
@@ -308,6 +313,11 @@ static void test_obs_pipeline_prometheus_and_otlp(void **state)
             assert_string_equal(jstr(attr_value(attrs, "fluxus.stage.num_stages"), "intValue"), "2");
             traces_checked++;
         }
+        if (strcmp(name, "retry") == 0) {
+            assert_string_equal(jstr(attr_value(attrs, "fluxus.stage.max_attempts"), "intValue"), "3");
+            assert_string_equal(jstr(attr_value(attrs, "fluxus.stage.attempts"), "intValue"), "2");
+            assert_string_equal(jstr(&jget(sp, "events")->items[0], "name"), "retry_attempt");
+        }
         int code = (int)jget(jget(sp, "status"), "code")->num;
         if (code == 2) {
             errors++;
@@ -315,7 +325,8 @@ static void test_obs_pipeline_prometheus_and_otlp(void **state)
         }
     }
     assert_int_equal(traces_checked, RUNS);
-    assert_int_equal(errors, RUNS + 2);    /* the failed fetch tries, the failed parse and its pipeline */
+    assert_int_equal(errors, 2 * RUNS + 2);   /* the failed fetch tries and their attempts, the failed
+                                                 parse and its pipeline */
     for (size_t i = 0; i < s.ndocs; i++) jfree(&s.docs[i]);
 
     fx_ctx_free(ctx);

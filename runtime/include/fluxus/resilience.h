@@ -17,7 +17,11 @@
  * Events: when the config names a runtime whose observability is on
  * (fx_runtime_observed), breakers report FX_EVENT_BREAKER_STATE on every
  * transition and limiters FX_EVENT_LIMITER_WAIT / FX_EVENT_LIMITER_REJECT,
- * with the config's component, on the thread that causes them. */
+ * with the config's component, on the thread that causes them, through
+ * fx_observe_event with the caller's ctx (so the event lands on the span
+ * current there: in generated code, the combinator's own). They are only
+ * looked at on a transition, a wait or a reject: the closed breaker and
+ * the limiter's immediate token pay nothing for them. */
 #ifndef FLUXUS_RESILIENCE_H
 #define FLUXUS_RESILIENCE_H
 
@@ -78,6 +82,11 @@ int64_t fx_retry_backoff(fx_retry *r, int attempt);
 /* ================================================================ circuit breaker */
 
 typedef enum { FX_CIRCUIT_CLOSED, FX_CIRCUIT_OPEN, FX_CIRCUIT_HALF_OPEN } fx_circuit_state;
+
+/* "closed", "open", "half-open" (go-fluxus's names: the value of the span
+ * attribute fluxus.circuit_breaker.state); "unknown" for anything else.
+ * Static text; pure. */
+const char *fx_circuit_state_name(fx_circuit_state s);
 
 typedef struct fx_circuit_breaker fx_circuit_breaker;
 
