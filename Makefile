@@ -188,6 +188,23 @@ check-asan:
 check-tsan:
 	$(MAKE) SAN=tsan check
 
+# ================================================================ bench (issue 7)
+# Owned by the benchmark work; docs/PERFORMANCE.md explains it. Not part of
+# `check`. Builds in $(BUILD)/bench (fluxc and libfluxus at the default -O2),
+# installs oneTBB (the peer) with apt-get when missing, runs every case three
+# ways (fluxus, hand-written C, oneTBB), times fluxc on 1k/10k/100k-line
+# inputs, prints the table and writes bench/RESULTS.md.
+#   make bench                      everything (a few minutes)
+#   make bench BENCH_FILTER=Chain   only the cases whose name contains Chain
+#                                   (then the table goes to $(BUILD)/bench/RESULTS.md)
+BENCH_FILTER ?=
+bench: all
+	@$(MAKE) --no-print-directory -f bench/bench.mk FLUXC=$(FLUXC) LIBFX=$(LIBFX) \
+	    OUT=$(BUILD)/bench BENCH_FILTER='$(BENCH_FILTER)' run
+
+.PHONY: bench
+# ================================================================ end of bench
+
 clean:
 	rm -rf build
 
