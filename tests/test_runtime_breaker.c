@@ -355,6 +355,15 @@ static void run_threads(shared *s)
     for (int i = 0; i < THREADS; i++) assert_int_equal(pthread_join(t[i], NULL), 0);
 }
 
+static void test_breaker_state_names(void **state)
+{
+    (void)state;
+    assert_string_equal(fx_circuit_state_name(FX_CIRCUIT_CLOSED), "closed");
+    assert_string_equal(fx_circuit_state_name(FX_CIRCUIT_OPEN), "open");
+    assert_string_equal(fx_circuit_state_name(FX_CIRCUIT_HALF_OPEN), "half-open");
+    assert_string_equal(fx_circuit_state_name((fx_circuit_state)7), "unknown");
+}
+
 static void test_breaker_many_threads_successes(void **state)
 {
     (void)state;
@@ -423,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_breaker_slow_call_counts_as_failure_without_slow_rate),
         cmocka_unit_test(test_breaker_reset_and_force_open),
         cmocka_unit_test(test_breaker_reports_transitions),
+        cmocka_unit_test(test_breaker_state_names),
         cmocka_unit_test(test_breaker_many_threads_successes),
         cmocka_unit_test(test_breaker_many_threads_failures),
         cmocka_unit_test(test_breaker_many_threads_half_open_limit),
