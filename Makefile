@@ -113,8 +113,8 @@ CMOCKA_LIBS := -lcmocka
 # Tests that count allocations link through tests/support/malloc_count.c.
 WRAP_MALLOC := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 TEST_LDFLAGS_test_runtime_ctx := $(WRAP_MALLOC)
-TEST_LDFLAGS_test_runtime_sched := $(WRAP_MALLOC)
 TEST_LDFLAGS_test_runtime_pool := $(WRAP_MALLOC)
+TEST_LDFLAGS_test_runtime_sched := $(WRAP_MALLOC)
 E2E_LDFLAGS_e2e_alloc := $(WRAP_MALLOC)
 E2E_LDFLAGS_batch_alloc := $(WRAP_MALLOC)
 E2E_LDFLAGS_flow_alloc := $(WRAP_MALLOC)
@@ -183,10 +183,73 @@ demo: all
 	@$(MAKE) --no-print-directory -C examples/quickstart FLUXC=$(abspath $(FLUXC)) \
 	    LIBFX=$(abspath $(LIBFX)) OUT=$(abspath $(BUILD))/examples/quickstart run
 
+# ================================================================ reliability gates
+# Owned by the reliability-gates work (issue 6); docs/TESTING.md explains each
+# gate, how to run it and how to add a case. Every gate builds in its own
+# directory under $(BUILD), so `make BUILD=build/x check-asan` uses build/x/asan.
+#
+#   make check-asan       the whole `check` under ASan+UBSan, leaks on, any report fails
+#   make check-tsan       the whole `check` under ThreadSanitizer
+#   make check-valgrind   memcheck (no errors, no leaks) over every test executable,
+#                         fluxc on every golden/e2e/example input, and the examples
+#   make fuzz FUZZ_SECONDS=N   libFuzzer (clang) over the whole of fluxc, in memory
+#   make fuzz-accept      every input the fuzzer kept that fluxc accepts: its C must compile
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+           TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 check-asan:
-	$(MAKE) SAN=asan check
+	$(SAN_ENV) $(MAKE) --no-print-directory SAN=asan BUILD=$(BUILD)/asan check
 check-tsan:
-	$(MAKE) SAN=tsan check
+	$(SAN_ENV) $(MAKE) --no-print-directory SAN=tsan BUILD=$(BUILD)/tsan check
+
+# valgrind: a plain -O1 build (sanitizers and valgrind do not mix). Nothing of
+# ours is suppressed (.ci/valgrind.supp names glibc frames only); "still
+# reachable" is not an error (the default runtime lives until exit),
+# definite/indirect/possible leaks are.
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --track-origins=yes \
+            --suppressions=$(abspath .ci/valgrind.supp) \
+            --show-leak-kinds=definite,indirect,possible \
+            --errors-for-leak-kinds=definite,indirect,possible
+VG_BUILD := $(BUILD)/valgrind
+
+build-tests: all $(TESTS) examples
+
+check-valgrind:
+	@command -v valgrind >/dev/null || { echo "check-valgrind: install valgrind (apt-get install valgrind)" >&2; exit 1; }
+	$(MAKE) --no-print-directory BUILD=$(VG_BUILD) OPT="-O1 -g" build-tests
+	@VALGRIND="$(VALGRIND)" sh .ci/valgrind.sh $(VG_BUILD) "$(EXAMPLES)"
+
+# fuzz: clang + libclang-rt-14-dev (libFuzzer). The fluxc objects are rebuilt
+# with -fsanitize=fuzzer-no-link,address,undefined in $(BUILD)/fuzz (passed as
+# EXTRA_CFLAGS: SANFLAGS is fixed before this block is read); the
+# corpus grows in $(BUILD)/fuzz/corpus, findings land in $(BUILD)/fuzz/artifacts.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := $(BUILD)/fuzz
+FUZZ_BIN     := $(FUZZ_BUILD)/tools/fuzz/fuzz_fluxc
+FUZZ_SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+$(BUILD)/tools/fuzz/fuzz_fluxc: tools/fuzz/fuzz_fluxc.c $(FLUXC_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(GEN_CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(FLUXC_OBJ) -lm
+
+fuzz-bin: $(BUILD)/tools/fuzz/fuzz_fluxc
+
+fuzz:
+	@sh tools/fuzz/need_clang.sh $(FUZZ_CC)
+	$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_BUILD) WERROR= \
+	    EXTRA_CFLAGS="$(FUZZ_SANFLAGS)" EXTRA_LDFLAGS="$(FUZZ_SANFLAGS)" fuzz-bin
+	sh tools/fuzz/run.sh $(FUZZ_BIN) $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+$(BUILD)/tools/fuzz/accept: tools/fuzz/accept.c $(FLUXC_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(GEN_CPPFLAGS) $(CFLAGS) -o $@ $< $(FLUXC_OBJ) -lm
+
+fuzz-accept: $(BUILD)/tools/fuzz/accept
+	$(BUILD)/tools/fuzz/accept -k $(FUZZ_BUILD)/accept-failures $(FUZZ_BUILD)/corpus tests/golden tests/e2e examples/*/ tools/fuzz/seeds
+
+.PHONY: check-asan check-tsan check-valgrind build-tests fuzz fuzz-bin fuzz-accept
+# ================================================================ end of reliability gates
 
 # ================================================================ bench (issue 7)
 # Owned by the benchmark work; docs/PERFORMANCE.md explains it. Not part of
@@ -208,6 +271,6 @@ bench: all
 clean:
 	rm -rf build
 
-.PHONY: all bootstrap check examples run-examples demo clean check-asan check-tsan
+.PHONY: all bootstrap check examples run-examples demo clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
