@@ -116,6 +116,19 @@ static void account(const fx_error *err, int rc, size_t n, bool (*ok_at)(size_t 
         if (failed_item[i] ? !zero_at(i) : !ok_at(i)) fail_msg("item %zu is not accounted for", i);
 }
 
+/* The canceller may fire before the map has started (its delay can be 0,
+ * and a loaded machine may start it late): then the map runs nothing and
+ * the whole input is the one reported error (SPEC 5.4: a done context
+ * returns its error without running a stage). */
+static bool cancelled_before_start(fx_ctx *ctx, int rc, size_t out_len)
+{
+    if (rc != FX_ECANCELED || out_len != 0)
+        return false;
+    assert_true(fx_ctx_done(ctx));
+    assert_true(fx_error_is(fx_ctx_error(ctx), FX_ECANCELED));
+    return true;
+}
+
 static fx_slice_i64 map_out;
 static bool map_ok(size_t i) { return map_out.ptr[i] == (int64_t)i * 2; }
 static bool map_zero(size_t i) { return map_out.ptr[i] == 0; }
@@ -132,8 +145,10 @@ static void test_flow_stress_map_collect_errors(void **state)
         fx_slice_i64 in = { items, N };
         map_out = (fx_slice_i64){ 0 };
         int rc = flow_stress_each_process(p, ctx, &in, &map_out);
-        assert_int_equal(map_out.len, N);
-        account(fx_ctx_error(ctx), rc, N, map_ok, map_zero);
+        if (!cancelled_before_start(ctx, rc, map_out.len)) {
+            assert_int_equal(map_out.len, N);
+            account(fx_ctx_error(ctx), rc, N, map_ok, map_zero);
+        }
         end_run(root, ctx, &c, t0);
     }
     flow_stress_each_free(p);
@@ -188,6 +203,10 @@ static void test_flow_stress_fanout_per_item(void **state)
         fx_slice_i64 in = { items, N };
         fan_out = (fx_slice_slice_i64){ 0 };
         int rc = flow_stress_fanned_process(p, ctx, &in, &fan_out);
+        if (cancelled_before_start(ctx, rc, fan_out.len)) {
+            end_run(root, ctx, &c, t0);
+            continue;
+        }
         assert_int_equal(fan_out.len, N);
         account(fx_ctx_error(ctx), rc, N, fan_ok, fan_zero);
         if (rc == FX_EMULTI) {                 /* fan-out errors name their stage */
