@@ -146,6 +146,10 @@ struct FlowState : PeerState {
     explicit FlowState(const bench_flow_arg *arg) : a(*arg)
     {
         int conc = a.kind == FLOW_FANOUT_LIMITED ? 4 : a.conc;
+        // oneTBB cannot run more threads than the machine has; asking for
+        // more only prints a warning, so the arena is capped there.
+        if (conc > bench_cpus())
+            conc = bench_cpus();
         if ((a.kind == FLOW_SCALING || a.kind == FLOW_MAP || a.kind == FLOW_FANOUT_LIMITED) && conc > 0) {
             arena.reset(new oneapi::tbb::task_arena(conc));
             arena->initialize();
