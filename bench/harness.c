@@ -667,10 +667,14 @@ static void report(FILE *f, bool md, const machine *m, const case_result *rs, si
                 fprintf(f, "- %s: %s\n", rs[i].c->name, rs[i].c->unavailable);
             }
         fprintf(f, "\n## Cases\n\n| case | workload | limit | oneTBB shape |\n|---|---|---|---|\n");
-        for (size_t i = 0; i < n; i++)
-            fprintf(f, "| %s | %s | %s | %s |\n", rs[i].c->name, rs[i].c->what,
+        for (size_t i = 0; i < n; i++) {
+            fprintf(f, "| %s | ", rs[i].c->name);
+            for (const char *q = rs[i].c->what; *q; q++)   /* a '|' would end the cell */
+                fputs(*q == '|' ? "\\|" : (char[2]){*q, 0}, f);
+            fprintf(f, " | %s | %s |\n",
                     rs[i].c->limit_note ? rs[i].c->limit_note : "direct calls",
                     rs[i].c->peer.run ? (rs[i].c->peer_note ? rs[i].c->peer_note : "yes") : "— (no same-shape equivalent)");
+        }
     }
     if (nsp > 0) {
         if (md) {
