@@ -194,6 +194,9 @@ demo: all
 #                         fluxc on every golden/e2e/example input, and the examples
 #   make fuzz FUZZ_SECONDS=N   libFuzzer (clang) over the whole of fluxc, in memory
 #   make fuzz-accept      every input the fuzzer kept that fluxc accepts: its C must compile
+#   make check-difftest   differential test of the code generator (part of `check`)
+#   make fuzz-gen N=…     the differential test on N more random programs
+#   make check-stress     fault-injection stress (part of `check`, short)
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
            TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
@@ -248,7 +251,45 @@ $(BUILD)/tools/fuzz/accept: tools/fuzz/accept.c $(FLUXC_OBJ)
 fuzz-accept: $(BUILD)/tools/fuzz/accept
 	$(BUILD)/tools/fuzz/accept -k $(FUZZ_BUILD)/accept-failures $(FUZZ_BUILD)/corpus tests/golden tests/e2e examples/*/ tools/fuzz/seeds
 
+# difftest: random well-typed programs, compiled, built and run, compared with
+# a reference interpreter (tests/difftest/gen.c). `make check` runs seeds
+# 1..DIFFTEST_SEEDS (24 programs each); `make fuzz-gen N=programs [FIRST=seed]`
+# runs more from a fresh seed (printed; a failing seed keeps its files).
+DIFFTEST_SEEDS ?= 12
+N            ?= 2400
+FIRST        ?= $(shell date +%s)
+DT_GEN       := $(BUILD)/tests/difftest/gen
+$(DT_GEN): tests/difftest/gen.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -std=c11 -O1 -g $(WARN) -o $@ $<
+
+check-difftest: $(DT_GEN) $(FLUXC) $(LIBFX)
+	@SANFLAGS="$(SANFLAGS)" sh tests/difftest/run.sh $(DT_GEN) $(FLUXC) $(LIBFX) $(BUILD)/difftest 1 $(DIFFTEST_SEEDS)
+
+fuzz-gen: $(DT_GEN) $(FLUXC) $(LIBFX)
+	@echo "fuzz-gen: $(N) programs from seed $(FIRST)"
+	@SANFLAGS="$(SANFLAGS)" sh tests/difftest/run.sh $(DT_GEN) $(FLUXC) $(LIBFX) $(BUILD)/fuzz-gen \
+	    $(FIRST) $$(( ($(N) + 23) / 24 ))
+
+# stress: fault injection from several threads (tests/stress/stress.c), short in
+# `make check`; STRESS_RUNS=N make check-stress for N runs per thread.
+STRESS_BIN := $(BUILD)/tests/stress/stress_combinators
+$(BUILD)/tests/stress/gen.stamp: tests/stress/stress.fx $(FLUXC)
+	@mkdir -p $(@D)
+	$(FLUXC) -o $(@D) $<
+	@touch $@
+$(STRESS_BIN): $(BUILD)/tests/stress/gen.stamp tests/stress/stress.c $(LIBFX)
+	$(CC) $(CPPFLAGS) -I$(@D) $(CFLAGS) -o $@ tests/stress/stress.c $(@D)/stress.c $(LIBFX) $(LDFLAGS) -lm
+
+check-stress: $(STRESS_BIN)
+	@$(STRESS_BIN)
+
+# `make check` runs the fixed difftest seeds and the short stress too.
+check: check-difftest check-stress
+build-tests: $(STRESS_BIN)
+
 .PHONY: check-asan check-tsan check-valgrind build-tests fuzz fuzz-bin fuzz-accept
+.PHONY: check-difftest fuzz-gen check-stress
 # ================================================================ end of reliability gates
 
 # ================================================================ bench (issue 7)

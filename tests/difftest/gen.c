@@ -1,0 +1,691 @@
+/*
+ * gen.c — the differential tester's program generator and reference model.
+ *
+ * `gen SEED DIR` writes DIR/dt_SEED.fx, a module of random well-typed
+ * pipelines over i64 and [i64], and DIR/dt_SEED_main.c: the seeded stage
+ * functions (they fail deterministically, some after scribbling on their
+ * output), the on_error handlers, and a driver that runs every pipeline on
+ * its inputs and compares each result with what this file's reference
+ * interpreter expects. The expectations are computed here, by a small
+ * single-threaded evaluator written from SPEC §5.4, never from the
+ * generated code; the driver exits 1 on the first disagreement and prints
+ * the pipeline, the input and both results.
+ *
+ * Compared for every (pipeline, input): the return code (0, the failing
+ * stage's code, FX_EMAP_ITEM, FX_EMULTI, FX_EFANOUT, FX_EBUFFER,
+ * FX_ERETRY_EXHAUSTED, FX_EFILTERED, an on_error replacement), the output
+ * when the code is 0, that an error leaves the pipeline's output untouched
+ * (except FX_EFILTERED and FX_EMULTI, whose partial outputs docs/PATTERNS.md
+ * defines), and that a failure has an error record with the same code.
+ *
+ * Combinators: |>, chain, nested pipelines, `as`, on_error, metrics, trace,
+ * retry, filter, map (fail-fast and collect_errors, with concurrency),
+ * fanout, buffer. Add one: a case in gen_expr, a case in eval, done.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ random */
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+static int pick(int n) { return (int)(rnd() % (uint64_t)n); }
+static bool chance(int percent) { return pick(100) < percent; }
+
+/* ------------------------------------------------------------ the runtime's codes */
+/* The FX_E… values are part of the contract (SPEC §5.2); handlers see them. */
+#include <fluxus/error.h>
+enum { C_MAP_ITEM = FX_EMAP_ITEM, C_MULTI = FX_EMULTI, C_FANOUT = FX_EFANOUT, C_BUFFER = FX_EBUFFER,
+       C_RETRY_EXHAUSTED = FX_ERETRY_EXHAUSTED, C_FILTERED = FX_EFILTERED };
+static const char *code_macro(int c)
+{
+    switch (c) {
+    case FX_EMAP_ITEM: return "FX_EMAP_ITEM";
+    case FX_EMULTI: return "FX_EMULTI";
+    case FX_EFANOUT: return "FX_EFANOUT";
+    case FX_EBUFFER: return "FX_EBUFFER";
+    case FX_ERETRY_EXHAUSTED: return "FX_ERETRY_EXHAUSTED";
+    case FX_EFILTERED: return "FX_EFILTERED";
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------ values */
+
+#define MOD 1000003
+enum { T_I64, T_VEC };
+typedef struct Value {
+    int type;
+    int64_t i;
+    int64_t v[64];
+    int n;
+} Value;
+
+/* ------------------------------------------------------------ stages (shared by model and C) */
+
+enum { S_AFFINE, S_SPLIT, S_SUM, S_VEC, S_PRED };
+typedef struct Stage {
+    int kind;
+    int id;
+    int64_t a, b, c, m;   /* parameters */
+    bool scribble;        /* writes its output before failing */
+} Stage;
+
+#define MAX_STAGES 24
+static Stage stages[MAX_STAGES];
+static int nstages;
+
+static int stage_code(const Stage *s) { return 10 + s->id; }
+
+/* Model of one call. Returns 0 or the stage's code. */
+static int stage_eval(const Stage *s, const Value *in, Value *out)
+{
+    memset(out, 0, sizeof *out);
+    switch (s->kind) {
+    case S_AFFINE:
+        out->type = T_I64;
+        if ((in->i + s->c) % s->m == 0) return stage_code(s);
+        out->i = (in->i * s->a + s->b) % MOD;
+        return 0;
+    case S_SPLIT:
+        out->type = T_VEC;
+        if ((in->i + s->c) % s->m == 0) return stage_code(s);
+        out->n = (int)(in->i % 4);
+        for (int j = 0; j < out->n; j++) out->v[j] = (in->i + j * s->b) % MOD;
+        return 0;
+    case S_SUM: {
+        out->type = T_I64;
+        if (in->n == (int)s->m) return stage_code(s);
+        int64_t sum = s->b;
+        for (int j = 0; j < in->n; j++) sum = (sum + in->v[j]) % MOD;
+        out->i = sum;
+        return 0;
+    }
+    case S_VEC:
+        out->type = T_VEC;
+        for (int j = 0; j < in->n; j++)
+            if ((in->v[j] + s->c) % s->m == 0) return stage_code(s);
+        out->n = in->n;
+        for (int j = 0; j < in->n; j++) out->v[j] = (in->v[j] + s->b) % MOD;
+        return 0;
+    case S_PRED:
+        out->type = T_I64;
+        out->i = (in->i + s->c) % s->m != 0;   /* 1 = passes */
+        return 0;
+    }
+    abort();
+}
+
+static void emit_stage_c(FILE *f, const Stage *s)
+{
+    const int code = stage_code(s);
+    switch (s->kind) {
+    case S_AFFINE:
+        fprintf(f, "int dt_f%d(fx_ctx *ctx, const int64_t *in, int64_t *out)\n{\n", s->id);
+        fprintf(f, "    if ((*in + %" PRId64 ") %% %" PRId64 " == 0) {\n", s->c, s->m);
+        if (s->scribble) fprintf(f, "        *out = -77;\n");
+        fprintf(f, "        return fx_fail(ctx, %d, \"f%d failed on %%lld\", (long long)*in);\n    }\n", code, s->id);
+        fprintf(f, "    *out = (*in * %" PRId64 " + %" PRId64 ") %% %d;\n    return 0;\n}\n\n", s->a, s->b, MOD);
+        break;
+    case S_SPLIT:
+        fprintf(f, "int dt_f%d(fx_ctx *ctx, const int64_t *in, fx_slice_i64 *out)\n{\n", s->id);
+        fprintf(f, "    if ((*in + %" PRId64 ") %% %" PRId64 " == 0) {\n", s->c, s->m);
+        if (s->scribble) fprintf(f, "        out->len = 99;\n");
+        fprintf(f, "        return %d;\n    }\n", code);
+        fprintf(f, "    size_t n = (size_t)(*in %% 4);\n");
+        fprintf(f, "    int64_t *v = fx_alloc(ctx, (n + 1) * sizeof *v);\n    if (!v) return FX_ENOMEM;\n");
+        fprintf(f, "    for (size_t j = 0; j < n; j++) v[j] = (*in + (int64_t)j * %" PRId64 ") %% %d;\n", s->b, MOD);
+        fprintf(f, "    out->ptr = v;\n    out->len = n;\n    return 0;\n}\n\n");
+        break;
+    case S_SUM:
+        fprintf(f, "int dt_f%d(fx_ctx *ctx, const fx_slice_i64 *in, int64_t *out)\n{\n", s->id);
+        fprintf(f, "    if (in->len == %" PRId64 ") return fx_fail(ctx, %d, NULL);\n", s->m, code);
+        fprintf(f, "    int64_t sum = %" PRId64 ";\n", s->b);
+        fprintf(f, "    for (size_t j = 0; j < in->len; j++) sum = (sum + in->ptr[j]) %% %d;\n", MOD);
+        fprintf(f, "    *out = sum;\n    return 0;\n}\n\n");
+        break;
+    case S_VEC:
+        fprintf(f, "int dt_f%d(fx_ctx *ctx, const fx_slice_i64 *in, fx_slice_i64 *out)\n{\n", s->id);
+        fprintf(f, "    for (size_t j = 0; j < in->len; j++)\n");
+        fprintf(f, "        if ((in->ptr[j] + %" PRId64 ") %% %" PRId64 " == 0) return fx_fail(ctx, %d, \"item %%zu\", j);\n",
+                s->c, s->m, code);
+        fprintf(f, "    int64_t *v = fx_alloc(ctx, (in->len + 1) * sizeof *v);\n    if (!v) return FX_ENOMEM;\n");
+        fprintf(f, "    for (size_t j = 0; j < in->len; j++) v[j] = (in->ptr[j] + %" PRId64 ") %% %d;\n", s->b, MOD);
+        fprintf(f, "    out->ptr = v;\n    out->len = in->len;\n    return 0;\n}\n\n");
+        break;
+    case S_PRED:
+        fprintf(f, "int dt_f%d(fx_ctx *ctx, const int64_t *in, bool *out)\n{\n    (void)ctx;\n", s->id);
+        fprintf(f, "    *out = (*in + %" PRId64 ") %% %" PRId64 " != 0;\n    return 0;\n}\n\n", s->c, s->m);
+        break;
+    }
+}
+
+static const char *stage_sig(int kind)
+{
+    switch (kind) {
+    case S_AFFINE: return "(i64) -> i64";
+    case S_SPLIT: return "(i64) -> [i64]";
+    case S_SUM: return "([i64]) -> i64";
+    case S_VEC: return "([i64]) -> [i64]";
+    case S_PRED: return "(i64) -> bool";
+    }
+    return "?";
+}
+
+static int stage_of_kind(int kind)
+{
+    int cand[MAX_STAGES], n = 0;
+    for (int i = 0; i < nstages; i++)
+        if (stages[i].kind == kind) cand[n++] = i;
+    return cand[pick(n)];
+}
+
+/* ------------------------------------------------------------ on_error handlers */
+/* Handler k: swallows codes whose |code| % 3 == k % 3, replaces those with
+ * |code| % 3 == (k+1) % 3 by 500 + k, passes the others through. */
+#define NHANDLERS 4
+static int handler_eval(int k, int code)
+{
+    int a = code < 0 ? -code : code;
+    if (a % 3 == k % 3) return 0;
+    if (a % 3 == (k + 1) % 3) return 500 + k;
+    return code;
+}
+
+/* ------------------------------------------------------------ expressions */
+
+enum { E_STAGE, E_PIPE, E_CHAIN, E_NESTED, E_AS, E_ON_ERROR, E_METRICS, E_TRACE, E_RETRY, E_FILTER,
+       E_MAP, E_FANOUT, E_BUFFER };
+typedef struct Expr {
+    int kind;
+    int in, out;              /* T_I64 / T_VEC */
+    int stage;                /* E_STAGE, E_FILTER (the predicate) */
+    int pipeline;             /* E_NESTED */
+    int handler;              /* E_ON_ERROR */
+    int attempts;             /* E_RETRY */
+    int concurrency;          /* E_MAP (0 = not given) */
+    bool collect;             /* E_MAP */
+    int size;                 /* E_BUFFER */
+    int nparts;
+    struct Expr *parts[4];
+} Expr;
+
+typedef struct Pipeline {
+    int in, out;
+    Expr *body;
+    bool helper;              /* only used nested */
+} Pipeline;
+
+#define MAX_PIPES 64
+static Pipeline pipes[MAX_PIPES];
+static int npipes;
+static int as_counter;
+
+static Expr *new_expr(int kind, int in, int out)
+{
+    Expr *e = calloc(1, sizeof *e);
+    if (!e) abort();
+    e->kind = kind;
+    e->in = in;
+    e->out = out;
+    return e;
+}
+
+static Expr *gen_expr(int in, int out, int depth);
+
+static Expr *gen_stage(int in, int out)
+{
+    int kind = in == T_I64 ? (out == T_I64 ? S_AFFINE : S_SPLIT) : (out == T_I64 ? S_SUM : S_VEC);
+    Expr *e = new_expr(E_STAGE, in, out);
+    e->stage = stage_of_kind(kind);
+    return e;
+}
+
+static Expr *gen_expr(int in, int out, int depth)
+{
+    if (depth <= 0 || chance(25))
+        return gen_stage(in, out);
+    for (;;) {
+        switch (pick(13)) {
+        case 0: case 1: {       /* a |> b through a random middle type */
+            int mid = pick(2);
+            Expr *e = new_expr(E_PIPE, in, out);
+            e->nparts = 2;
+            e->parts[0] = gen_expr(in, mid, depth - 1);
+            e->parts[1] = gen_expr(mid, out, depth - 1);
+            return e;
+        }
+        case 2: {               /* chain(a, b, c) */
+            Expr *e = new_expr(E_CHAIN, in, out);
+            e->nparts = 2 + pick(2);
+            int t = in;
+            for (int i = 0; i < e->nparts; i++) {
+                int next = i == e->nparts - 1 ? out : pick(2);
+                e->parts[i] = gen_expr(t, next, depth - 1);
+                t = next;
+            }
+            return e;
+        }
+        case 3: {               /* a helper pipeline of the same type */
+            int cand[MAX_PIPES], n = 0;
+            for (int i = 0; i < npipes; i++)
+                if (pipes[i].in == in && pipes[i].out == out) cand[n++] = i;
+            if (n == 0) continue;
+            Expr *e = new_expr(E_NESTED, in, out);
+            e->pipeline = cand[pick(n)];
+            return e;
+        }
+        case 4: {
+            Expr *e = new_expr(E_AS, in, out);
+            e->nparts = 1;
+            e->parts[0] = gen_expr(in, out, depth - 1);
+            return e;
+        }
+        case 5: {
+            Expr *e = new_expr(E_ON_ERROR, in, out);
+            e->handler = pick(NHANDLERS);
+            e->nparts = 1;
+            e->parts[0] = gen_expr(in, out, depth - 1);
+            return e;
+        }
+        case 6: {
+            Expr *e = new_expr(pick(2) ? E_METRICS : E_TRACE, in, out);
+            e->nparts = 1;
+            e->parts[0] = gen_expr(in, out, depth - 1);
+            return e;
+        }
+        case 7: {
+            Expr *e = new_expr(E_RETRY, in, out);
+            e->attempts = 1 + pick(3);
+            e->nparts = 1;
+            e->parts[0] = gen_expr(in, out, depth - 1);
+            return e;
+        }
+        case 8: {               /* filter(pred): i64 -> i64 */
+            if (in != T_I64 || out != T_I64) continue;
+            Expr *e = new_expr(E_FILTER, in, out);
+            e->stage = stage_of_kind(S_PRED);
+            return e;
+        }
+        case 9: {               /* map(s): [i64] -> [i64], s: i64 -> i64 */
+            if (in != T_VEC || out != T_VEC) continue;
+            Expr *e = new_expr(E_MAP, in, out);
+            e->collect = chance(50);
+            e->concurrency = chance(50) ? 1 + pick(4) : 0;
+            e->nparts = 1;
+            e->parts[0] = gen_expr(T_I64, T_I64, depth - 1);
+            return e;
+        }
+        case 10: {              /* fanout(s1..sk): i64 -> [i64] */
+            if (in != T_I64 || out != T_VEC) continue;
+            Expr *e = new_expr(E_FANOUT, in, out);
+            e->nparts = 1 + pick(3);
+            for (int i = 0; i < e->nparts; i++) e->parts[i] = gen_expr(T_I64, T_I64, depth - 1);
+            return e;
+        }
+        case 11: {              /* buffer(batch, size: n): [i64] -> [i64] */
+            if (in != T_VEC || out != T_VEC) continue;
+            Expr *e = new_expr(E_BUFFER, in, out);
+            e->size = 1 + pick(3);
+            e->nparts = 1;
+            e->parts[0] = gen_expr(T_VEC, T_VEC, depth - 1);
+            return e;
+        }
+        default:
+            return gen_stage(in, out);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ printing .fx */
+
+static void print_expr(FILE *f, const Expr *e)
+{
+    switch (e->kind) {
+    case E_STAGE: fprintf(f, "s%d", stages[e->stage].id); return;
+    case E_PIPE:
+        fprintf(f, "(");
+        print_expr(f, e->parts[0]);
+        fprintf(f, " |> ");
+        print_expr(f, e->parts[1]);
+        fprintf(f, ")");
+        return;
+    case E_CHAIN:
+        fprintf(f, "chain(");
+        for (int i = 0; i < e->nparts; i++) {
+            if (i) fprintf(f, ", ");
+            print_expr(f, e->parts[i]);
+        }
+        fprintf(f, ")");
+        return;
+    case E_NESTED: fprintf(f, "p%d", e->pipeline); return;
+    case E_AS:
+        fprintf(f, "(");
+        print_expr(f, e->parts[0]);
+        fprintf(f, " as n%d)", as_counter++);
+        return;
+    case E_ON_ERROR:
+        fprintf(f, "on_error(");
+        print_expr(f, e->parts[0]);
+        fprintf(f, ", dt_h%d)", e->handler);
+        return;
+    case E_METRICS:
+    case E_TRACE:
+        fprintf(f, "%s(", e->kind == E_METRICS ? "metrics" : "trace");
+        print_expr(f, e->parts[0]);
+        fprintf(f, ", name: \"%c%d\")", e->kind == E_METRICS ? 'm' : 't', as_counter++);
+        return;
+    case E_RETRY:
+        fprintf(f, "retry(");
+        print_expr(f, e->parts[0]);
+        fprintf(f, ", attempts: %d)", e->attempts);
+        return;
+    case E_FILTER: fprintf(f, "filter(s%d)", stages[e->stage].id); return;
+    case E_MAP:
+        fprintf(f, "map(");
+        print_expr(f, e->parts[0]);
+        if (e->concurrency) fprintf(f, ", concurrency: %d", e->concurrency);
+        if (e->collect) fprintf(f, ", collect_errors: true");
+        fprintf(f, ")");
+        return;
+    case E_FANOUT:
+        fprintf(f, "fanout(");
+        for (int i = 0; i < e->nparts; i++) {
+            if (i) fprintf(f, ", ");
+            print_expr(f, e->parts[i]);
+        }
+        fprintf(f, ")");
+        return;
+    case E_BUFFER:
+        fprintf(f, "buffer(");
+        print_expr(f, e->parts[0]);
+        fprintf(f, ", size: %d)", e->size);
+        return;
+    }
+}
+
+/* ------------------------------------------------------------ the reference model (SPEC §5.4) */
+
+static void zero_value(int type, Value *v)
+{
+    memset(v, 0, sizeof *v);
+    v->type = type;
+}
+
+/* Evaluates e on `in`. Returns 0 or an error code; *out is meaningful on 0
+ * (and, for FX_EFILTERED, holds the input). */
+static int eval(const Expr *e, const Value *in, Value *out)
+{
+    switch (e->kind) {
+    case E_STAGE:
+        return stage_eval(&stages[e->stage], in, out);
+    case E_PIPE:
+    case E_CHAIN: {             /* stops at the first error */
+        Value cur = *in, next;
+        for (int i = 0; i < e->nparts; i++) {
+            int rc = eval(e->parts[i], &cur, &next);
+            if (rc != 0) {
+                *out = next;
+                return rc;
+            }
+            cur = next;
+        }
+        *out = cur;
+        return 0;
+    }
+    case E_NESTED:
+        return eval(pipes[e->pipeline].body, in, out);
+    case E_AS:
+    case E_METRICS:
+    case E_TRACE:
+        return eval(e->parts[0], in, out);
+    case E_ON_ERROR: {          /* sees every error; may swallow or replace it */
+        int rc = eval(e->parts[0], in, out);
+        if (rc == 0) return 0;
+        int h = handler_eval(e->handler, rc);
+        if (h == 0) {
+            zero_value(e->out, out);
+            return 0;
+        }
+        return h;
+    }
+    case E_RETRY: {             /* `attempts` tries, then FX_ERETRY_EXHAUSTED */
+        int rc = 0;
+        for (int k = 0; k < e->attempts; k++) {
+            rc = eval(e->parts[0], in, out);
+            if (rc == 0) return 0;
+        }
+        return C_RETRY_EXHAUSTED;
+    }
+    case E_FILTER: {            /* true passes the item, false is FX_EFILTERED with out = in */
+        Value ok;
+        stage_eval(&stages[e->stage], in, &ok);
+        *out = *in;
+        return ok.i ? 0 : C_FILTERED;
+    }
+    case E_MAP: {               /* order kept; fail-fast FX_EMAP_ITEM; collect: FX_EMULTI */
+        zero_value(T_VEC, out);
+        out->n = in->n;
+        bool failed = false;
+        for (int j = 0; j < in->n; j++) {
+            Value x, y;
+            zero_value(T_I64, &x);
+            x.i = in->v[j];
+            int rc = eval(e->parts[0], &x, &y);
+            if (rc != 0) {
+                if (!e->collect) return C_MAP_ITEM;
+                failed = true;
+                out->v[j] = 0;
+            } else {
+                out->v[j] = y.i;
+            }
+        }
+        return failed ? C_MULTI : 0;
+    }
+    case E_FANOUT: {            /* result i from stage i; an error is FX_EFANOUT */
+        zero_value(T_VEC, out);
+        out->n = e->nparts;
+        for (int i = 0; i < e->nparts; i++) {
+            Value y;
+            if (eval(e->parts[i], in, &y) != 0) return C_FANOUT;
+            out->v[i] = y.i;
+        }
+        return 0;
+    }
+    case E_BUFFER: {            /* batches of `size`, outputs concatenated; FX_EBUFFER */
+        zero_value(T_VEC, out);
+        for (int off = 0; off < in->n; off += e->size) {
+            Value batch, res;
+            zero_value(T_VEC, &batch);
+            for (int j = off; j < in->n && j < off + e->size; j++) batch.v[batch.n++] = in->v[j];
+            if (eval(e->parts[0], &batch, &res) != 0) return C_BUFFER;
+            for (int j = 0; j < res.n && out->n < 64; j++) out->v[out->n++] = res.v[j];
+        }
+        return 0;
+    }
+    }
+    abort();
+}
+
+/* ------------------------------------------------------------ the driver */
+
+static int max_len(const Expr *e)   /* a bound on slice sizes: keep within Value */
+{
+    (void)e;
+    return 64;
+}
+
+static void emit_value(FILE *f, const Value *v)
+{
+    if (v->type == T_I64) {
+        fprintf(f, "{ .i = %" PRId64 " }", v->i);
+        return;
+    }
+    if (v->n == 0) {
+        fprintf(f, "{ .n = 0 }");
+        return;
+    }
+    fprintf(f, "{ .n = %d, .v = {", v->n);
+    for (int j = 0; j < v->n; j++) fprintf(f, "%s%" PRId64, j ? ", " : "", v->v[j]);
+    fprintf(f, "} }");
+}
+
+static const char *type_fx(int t) { return t == T_I64 ? "i64" : "[i64]"; }
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: gen SEED DIR\n");
+        return 2;
+    }
+    unsigned long seed = strtoul(argv[1], NULL, 10);
+    rng_state = seed * 0x2545F4914F6CDD1Dull + 1;
+    const int programs = 24;
+
+    /* stages: at least one of each kind */
+    nstages = 12 + pick(8);
+    for (int i = 0; i < nstages; i++) {
+        Stage *s = &stages[i];
+        s->id = i;
+        s->kind = i < 5 ? i : pick(5);
+        s->a = 1 + pick(7);
+        s->b = pick(100);
+        s->c = pick(50);
+        s->m = s->kind == S_SUM ? 1 + pick(6) : 3 + pick(20);
+        s->scribble = chance(50);
+    }
+
+    /* helper pipelines first (used nested), then the programs */
+    int helpers = 3 + pick(4);
+    for (int i = 0; i < helpers + programs; i++) {
+        Pipeline *p = &pipes[npipes];
+        p->in = pick(2);
+        p->out = pick(2);
+        p->helper = i < helpers;
+        p->body = gen_expr(p->in, p->out, p->helper ? 2 : 4);
+        npipes++;
+    }
+    (void)max_len;
+
+    char path[4096];
+    snprintf(path, sizeof path, "%s/dt_%lu.fx", argv[2], seed);
+    FILE *fx = fopen(path, "w");
+    if (!fx) { perror(path); return 2; }
+    fprintf(fx, "// Generated by tests/difftest/gen %lu. Random pipelines for the differential test.\n", seed);
+    fprintf(fx, "module dt_%lu;\n\n", seed);
+    for (int i = 0; i < nstages; i++)
+        fprintf(fx, "stage s%d%s = dt_f%d;\n", i, stage_sig(stages[i].kind), i);
+    fprintf(fx, "\n");
+    for (int i = 0; i < npipes; i++) {
+        fprintf(fx, "pipeline p%d(%s) -> %s = ", i, type_fx(pipes[i].in), type_fx(pipes[i].out));
+        print_expr(fx, pipes[i].body);
+        fprintf(fx, ";\n");
+    }
+    fclose(fx);
+
+    snprintf(path, sizeof path, "%s/dt_%lu_main.c", argv[2], seed);
+    FILE *c = fopen(path, "w");
+    if (!c) { perror(path); return 2; }
+    fprintf(c, "/* Generated by tests/difftest/gen %lu: stages, handlers, expectations, driver. */\n", seed);
+    fprintf(c, "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include \"dt_%lu.h\"\n\n", seed);
+    for (int i = 0; i < nstages; i++) emit_stage_c(c, &stages[i]);
+    for (int k = 0; k < NHANDLERS; k++) {
+        fprintf(c, "int dt_h%d(fx_ctx *ctx, int code)\n{\n    (void)ctx;\n", k);
+        fprintf(c, "    int a = code < 0 ? -code : code;\n");
+        fprintf(c, "    if (a %% 3 == %d) return 0;\n    if (a %% 3 == %d) return %d;\n    return code;\n}\n\n",
+                k % 3, (k + 1) % 3, 500 + k);
+    }
+    fprintf(c, "typedef struct value { int64_t i; int n; int64_t v[64]; } value;\n");
+    fprintf(c, "typedef struct expect { value in; int rc; value out; } expect;\n\n");
+    fprintf(c, "static int failures;\n\n");
+    fprintf(c, "static void show(const char *what, int t, const value *v)\n{\n"
+               "    fprintf(stderr, \"    %%s: \", what);\n"
+               "    if (t == 0) { fprintf(stderr, \"%%lld\\n\", (long long)v->i); return; }\n"
+               "    fprintf(stderr, \"[\");\n"
+               "    for (int j = 0; j < v->n; j++) fprintf(stderr, \"%%s%%lld\", j ? \", \" : \"\", (long long)v->v[j]);\n"
+               "    fprintf(stderr, \"]\\n\");\n}\n\n");
+    fprintf(c, "static void mismatch(const char *pipe, int in_t, int out_t, const expect *x, int rc, const value *got)\n{\n"
+               "    failures++;\n"
+               "    fprintf(stderr, \"difftest dt_%lu: DISAGREE on %%s\\n\", pipe);\n"
+               "    show(\"input\", in_t, &x->in);\n"
+               "    fprintf(stderr, \"    expected rc %%d, got rc %%d\\n\", x->rc, rc);\n"
+               "    if (x->rc == 0) show(\"expected\", out_t, &x->out);\n"
+               "    if (rc == 0) show(\"got\", out_t, got);\n}\n\n", seed);
+
+    const int ninputs = 12;
+    for (int p = helpers; p < npipes; p++) {
+        const Pipeline *pl = &pipes[p];
+        fprintf(c, "static const expect x%d[] = {\n", p);
+        for (int k = 0; k < ninputs; k++) {
+            Value in, out;
+            zero_value(pl->in, &in);
+            if (pl->in == T_I64) {
+                in.i = pick(200);
+            } else {
+                in.n = pick(7);
+                for (int j = 0; j < in.n; j++) in.v[j] = pick(200);
+            }
+            int rc = eval(pl->body, &in, &out);
+            const char *macro = code_macro(rc);
+            fprintf(c, "    { ");
+            emit_value(c, &in);
+            if (macro) fprintf(c, ", %s, ", macro);
+            else fprintf(c, ", %d, ", rc);
+            if (rc == 0) emit_value(c, &out);
+            else fprintf(c, "{ .i = 0 }");
+            fprintf(c, " },\n");
+        }
+        fprintf(c, "};\n\n");
+    }
+
+    fprintf(c, "#define SENTINEL 987654321\n");
+    fprintf(c, "int main(void)\n{\n    fx_ctx *ctx = fx_ctx_new();\n    int checked = 0;\n");
+    for (int p = helpers; p < npipes; p++) {
+        const Pipeline *pl = &pipes[p];
+        fprintf(c, "    {\n        dt_%lu_p%d *p = dt_%lu_p%d_new(NULL);\n        if (!p) abort();\n", seed, p, seed, p);
+        fprintf(c, "        for (size_t k = 0; k < sizeof x%d / sizeof *x%d; k++) {\n", p, p);
+        fprintf(c, "            const expect *x = &x%d[k];\n", p);
+        if (pl->in == T_I64)
+            fprintf(c, "            int64_t in = x->in.i;\n");
+        else
+            fprintf(c, "            fx_slice_i64 in = { (int64_t *)x->in.v, (size_t)x->in.n };\n");
+        if (pl->out == T_I64)
+            fprintf(c, "            int64_t out = SENTINEL;\n");
+        else
+            fprintf(c, "            fx_slice_i64 out = { NULL, SENTINEL };\n");
+        fprintf(c, "            int rc = dt_%lu_p%d_process(p, ctx, &in, &out);\n", seed, p);
+        fprintf(c, "            value got = { 0 };\n");
+        if (pl->out == T_I64)
+            fprintf(c, "            got.i = out;\n            bool same = rc == 0 ? out == x->out.i : out == SENTINEL;\n");
+        else
+            fprintf(c, "            got.n = (int)out.len;\n"
+                       "            for (size_t j = 0; j < out.len && j < 64 && rc == 0; j++) got.v[j] = out.ptr[j];\n"
+                       "            bool same = rc == 0 ? (out.len == (size_t)x->out.n &&\n"
+                       "                (out.len == 0 || memcmp(out.ptr, x->out.v, out.len * sizeof *out.ptr) == 0))\n"
+                       "                : (out.ptr == NULL && out.len == SENTINEL);\n");
+        fprintf(c, "            /* partial outputs (docs/PATTERNS.md): a trailing filter hands the input back,\n"
+                   "               a trailing collect_errors map its results */\n"
+                   "            if (rc == FX_EFILTERED || rc == FX_EMULTI) same = true;\n");
+        fprintf(c, "            if (rc != 0 && (fx_ctx_error(ctx) == NULL || fx_ctx_error(ctx)->code != rc)) same = false;\n");
+        fprintf(c, "            if (rc != x->rc || !same) mismatch(\"p%d\", %d, %d, x, rc, &got);\n", p, pl->in, pl->out);
+        fprintf(c, "            checked++;\n            fx_ctx_reset(ctx);\n        }\n");
+        fprintf(c, "        dt_%lu_p%d_free(p);\n    }\n", seed, p);
+    }
+    fprintf(c, "    fx_ctx_free(ctx);\n");
+    fprintf(c, "    printf(\"difftest dt_%lu: %d programs, %%d runs, %%d disagreements\\n\", checked, failures);\n",
+            seed, programs);
+    fprintf(c, "    return failures ? 1 : 0;\n}\n");
+    fclose(c);
+    return 0;
+}
