@@ -230,12 +230,16 @@ static void part_map(void *v, int k, int nparts)
         work_map_item(s->items[i], map_input[i]);
 }
 
-static void run_split(flow_limit *s, void (*fn)(void *, int, int))
+/* Sequential: one chunk. Split: chunks of about an eighth of a thread's
+ * share, claimed dynamically (bench_split_run). */
+static void run_split(flow_limit *s, size_t n, void (*fn)(void *, int, int))
 {
-    if (s->split)
-        bench_split_run(s->split, s->parts, fn, s);
-    else
+    if (s->split == NULL) {
         fn(s, 0, 1);
+        return;
+    }
+    size_t chunks = (size_t)s->parts * 8;
+    bench_split_run(s->split, (int)(chunks < n ? chunks : n), fn, s);
 }
 
 static int limit_flow_run(void *v, size_t n)
@@ -256,17 +260,17 @@ static int limit_flow_run(void *v, size_t n)
                 return 1;
             break;
         case FLOW_FANOUT_LIMITED:
-            run_split(s, part_fanlim);
+            run_split(s, BENCH_FANOUT_CONC_STAGES, part_fanlim);
             if (s->str[0][4] != '-')
                 return 1;
             break;
         case FLOW_SCALING:
-            run_split(s, part_scaling);
+            run_split(s, BENCH_SCALING_STAGES, part_scaling);
             if (s->r[99] != s->r[0])
                 return 1;
             break;
         case FLOW_MAP:
-            run_split(s, part_map);
+            run_split(s, (size_t)s->a.size, part_map);
             if (strcmp(s->items[s->a.size - 1], map_expected((size_t)s->a.size)) != 0)
                 return 1;
             break;
@@ -288,9 +292,9 @@ void bench_register_flow(void)
     work_map_item(map_expect_last[1], 99);
     work_map_item(map_expect_last[2], 999);
     const int cpus = bench_cpus();
-    static char split_note[64], scaling_note[64];
-    snprintf(split_note, sizeof split_note, "pthreads split over %d threads", cpus < 4 ? cpus : 4);
-    snprintf(scaling_note, sizeof scaling_note, "pthreads split over min(concurrency, %d cores)", cpus);
+    static char split_note[96], scaling_note[96];
+    snprintf(split_note, sizeof split_note, "pthreads split over %d threads, caller included", cpus < 4 ? cpus : 4);
+    snprintf(scaling_note, sizeof scaling_note, "pthreads split over min(concurrency, %d cores), caller included", cpus);
 
     static const bench_flow_arg par = {FLOW_PARALLEL, 0, 0}, fan10 = {FLOW_FANOUT10, 0, 0},
                                 fanlim = {FLOW_FANOUT_LIMITED, 4, 0};

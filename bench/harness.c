@@ -10,6 +10,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,28 +74,48 @@ void bench_bump_free(bench_bump *b)
 
 /* ---------------------------------------------------------------- pthreads split */
 
+/* The best a hand-written split does on a machine whose idle cores take
+ * tens of microseconds to wake: the work is cut into chunks that threads
+ * claim from one atomic word (generation << 32 | next chunk), the caller
+ * claims too, and it waits only for chunks already being run, never for a
+ * helper that has not woken up yet. A helper that wakes late for an old
+ * generation cannot claim a chunk of a newer one: the claim is a CAS on
+ * the whole word. */
 struct bench_split {
     int threads;
     pthread_t *tids;
     pthread_mutex_t mu;
     pthread_cond_t go, done;
-    unsigned gen;
-    int nparts, pending, quit;
+    unsigned gen;              /* under mu: the job helpers should join */
+    int quit;
+    _Atomic uint64_t claim;    /* gen << 32 | next chunk */
+    _Atomic int finished;      /* chunks run to completion this job */
+    int nchunks;
     void (*fn)(void *, int, int);
     void *arg;
 };
 
-typedef struct split_worker {
-    bench_split *s;
-    int k;
-} split_worker;
+/* Claims and runs chunks of job `gen` until none is left. */
+static void split_drain(bench_split *s, unsigned gen, void (*fn)(void *, int, int), void *arg, int nchunks)
+{
+    for (;;) {
+        uint64_t cur = atomic_load(&s->claim);
+        if ((unsigned)(cur >> 32) != gen || (int)(cur & 0xffffffffu) >= nchunks)
+            return;
+        if (!atomic_compare_exchange_weak(&s->claim, &cur, cur + 1))
+            continue;
+        fn(arg, (int)(cur & 0xffffffffu), nchunks);
+        if (atomic_fetch_add(&s->finished, 1) + 1 == nchunks) {
+            pthread_mutex_lock(&s->mu);
+            pthread_cond_signal(&s->done);
+            pthread_mutex_unlock(&s->mu);
+        }
+    }
+}
 
 static void *split_main(void *p)
 {
-    split_worker *w = p;
-    bench_split *s = w->s;
-    const int k = w->k;
-    free(w);
+    bench_split *s = p;
     unsigned seen = 0;
     pthread_mutex_lock(&s->mu);
     for (;;) {
@@ -103,16 +124,12 @@ static void *split_main(void *p)
         if (s->quit)
             break;
         seen = s->gen;
-        if (k >= s->nparts)
-            continue;
         void (*fn)(void *, int, int) = s->fn;
         void *arg = s->arg;
-        int nparts = s->nparts;
+        int nchunks = s->nchunks;
         pthread_mutex_unlock(&s->mu);
-        fn(arg, k, nparts);
+        split_drain(s, seen, fn, arg, nchunks);
         pthread_mutex_lock(&s->mu);
-        if (--s->pending == 0)
-            pthread_cond_signal(&s->done);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -128,34 +145,33 @@ bench_split *bench_split_new(int threads)
     pthread_cond_init(&s->go, NULL);
     pthread_cond_init(&s->done, NULL);
     s->tids = calloc((size_t)s->threads, sizeof *s->tids);
-    for (int k = 1; k < s->threads; k++) {
-        split_worker *w = malloc(sizeof *w);
-        w->s = s;
-        w->k = k;
-        pthread_create(&s->tids[k], NULL, split_main, w);
-    }
+    for (int k = 1; k < s->threads; k++)
+        pthread_create(&s->tids[k], NULL, split_main, s);
     return s;
 }
 
-void bench_split_run(bench_split *s, int nparts, void (*fn)(void *, int, int), void *arg)
+void bench_split_run(bench_split *s, int nchunks, void (*fn)(void *, int, int), void *arg)
 {
-    if (nparts > s->threads)
-        nparts = s->threads;
-    if (nparts <= 1) {
-        fn(arg, 0, 1);
+    if (s->threads <= 1 || nchunks <= 1) {
+        for (int k = 0; k < nchunks; k++)
+            fn(arg, k, nchunks);
         return;
     }
     pthread_mutex_lock(&s->mu);
+    s->gen++;
+    const unsigned gen = s->gen;
     s->fn = fn;
     s->arg = arg;
-    s->nparts = nparts;
-    s->pending = nparts - 1;
-    s->gen++;
+    s->nchunks = nchunks;
+    atomic_store(&s->finished, 0);
+    atomic_store(&s->claim, (uint64_t)gen << 32);
     pthread_cond_broadcast(&s->go);
     pthread_mutex_unlock(&s->mu);
-    fn(arg, 0, nparts);
+    split_drain(s, gen, fn, arg, nchunks);
+    if (atomic_load(&s->finished) == nchunks)
+        return;
     pthread_mutex_lock(&s->mu);
-    while (s->pending > 0)
+    while (atomic_load(&s->finished) < nchunks)
         pthread_cond_wait(&s->done, &s->mu);
     pthread_mutex_unlock(&s->mu);
 }

@@ -55,8 +55,9 @@ int bench_cpus(void);
 
 /* A hand-written pthreads split (the limit of the parallel cases): `threads`
  * persistent threads, the caller being one of them. split_run calls
- * fn(arg, k, nparts) for k = 0..nparts-1, part 0 on the caller, and returns
- * when all are done. nparts <= threads. Not reentrant. */
+ * fn(arg, k, nchunks) once for each k = 0..nchunks-1, on whichever thread
+ * claims chunk k first (the caller claims too), and returns when all are
+ * done. Not reentrant. */
 typedef struct bench_split bench_split;
 bench_split *bench_split_new(int threads);
 void bench_split_run(bench_split *s, int nparts, void (*fn)(void *arg, int k, int nparts), void *arg);
