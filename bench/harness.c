@@ -737,11 +737,15 @@ static int profile(const char *name, const char *way, size_t iters)
             fprintf(stderr, "bench: %s has no %s way\n", name, way);
             return 2;
         }
+        bench_alloc_counting(1);
         void *st = im->setup ? im->setup(cases[i].arg) : (void *)1;
         if (st == NULL || im->run(st, 1) != 0) {
             fprintf(stderr, "bench: %s/%s failed\n", name, way);
             return 1;
         }
+        bench_alloc_counting(0);
+        printf("%s %s: %llu allocator calls in setup and the first op\n", name, way,
+               (unsigned long long)bench_alloc_calls());
         double t0 = now_ns();
         int rc = im->run(st, iters);
         double dt = now_ns() - t0;
