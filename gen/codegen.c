@@ -134,19 +134,25 @@ static const char *stage_proto(Compiler *c, const Decl *d)
     return sprintf_intern(c, "int %s(fx_ctx *ctx, %s, %s)", d->cfunc, in, out);
 }
 
-static void add_func(Vec *out, const char *name, const char *proto, const char *what, Loc loc,
+/* The functions listed so far, and their names for an O(1) "seen?". */
+typedef struct FuncSet {
+    Vec *out;
+    StrMap seen;
+} FuncSet;
+
+static void add_func(FuncSet *fs, const char *name, const char *proto, const char *what, Loc loc,
                      const char *stub_body)
 {
-    for (size_t i = 0; i < out->len; i++)
-        if (strcmp(((UserFunc *)out->items[i])->name, name) == 0)
-            return;
+    if (strmap_get(&fs->seen, name) != NULL)
+        return;
     UserFunc *f = xcalloc(1, sizeof *f);
     f->name = name;
     f->proto = proto;
     f->what = what;
     f->loc = loc;
     f->stub_body = stub_body;
-    vec_push(out, f);
+    vec_push(fs->out, f);
+    strmap_put(&fs->seen, name, f);
 }
 
 /* An option naming a C function: `retry_if: is_transient`. */
@@ -158,7 +164,7 @@ static const Expr *func_opt(const Expr *e, const char *name)
 
 /* The option functions of a pipeline body, in the order they appear. Nested
  * pipelines are not entered: their own declaration lists theirs. */
-static void option_funcs(Compiler *c, const Decl *pipe, const Expr *e, Vec *out)
+static void option_funcs(Compiler *c, const Decl *pipe, const Expr *e, FuncSet *fs)
 {
     if (e == NULL || e->op == OP_PIPELINE)
         return;
@@ -168,7 +174,7 @@ static void option_funcs(Compiler *c, const Decl *pipe, const Expr *e, Vec *out)
     case OP_ON_ERROR:
         if (e->nargs > 1 && e->args[1].value != NULL && e->args[1].value->kind == EX_REF) {
             f = e->args[1].value;
-            add_func(out, f->name, sprintf_intern(c, "int %s(fx_ctx *ctx, int code)", f->name),
+            add_func(fs, f->name, sprintf_intern(c, "int %s(fx_ctx *ctx, int code)", f->name),
                      sprintf_intern(c, "on_error handler in pipeline %s", pipe->name), f->loc,
                      "    /* TODO: log or translate the error; 0 swallows it */\n"
                      "    (void)ctx;\n"
@@ -177,13 +183,13 @@ static void option_funcs(Compiler *c, const Decl *pipe, const Expr *e, Vec *out)
         break;
     case OP_RETRY:
         if ((f = func_opt(e, "retry_if")) != NULL)
-            add_func(out, f->name, sprintf_intern(c, "bool %s(const fx_error *err)", f->name),
+            add_func(fs, f->name, sprintf_intern(c, "bool %s(const fx_error *err)", f->name),
                      sprintf_intern(c, "retry_if predicate in pipeline %s", pipe->name), f->loc,
                      "    /* TODO: true when err is worth another try */\n"
                      "    (void)err;\n"
                      "    return true;\n");
         if ((f = func_opt(e, "backoff")) != NULL)
-            add_func(out, f->name, sprintf_intern(c, "int64_t %s(int attempt)", f->name),
+            add_func(fs, f->name, sprintf_intern(c, "int64_t %s(int attempt)", f->name),
                      sprintf_intern(c, "retry backoff in pipeline %s", pipe->name), f->loc,
                      "    /* TODO: nanoseconds to wait after failed try `attempt` (0-based) */\n"
                      "    (void)attempt;\n"
@@ -191,7 +197,7 @@ static void option_funcs(Compiler *c, const Decl *pipe, const Expr *e, Vec *out)
         break;
     case OP_DLQ:
         if ((f = func_opt(e, "handler")) != NULL)
-            add_func(out, f->name,
+            add_func(fs, f->name,
                      sprintf_intern(c, "int %s(fx_ctx *ctx, %s, const fx_error *err)", f->name, in_item),
                      sprintf_intern(c, "dlq handler in pipeline %s", pipe->name), f->loc,
                      "    /* TODO: hand the failed item over (queue, file, ...) */\n"
@@ -200,13 +206,13 @@ static void option_funcs(Compiler *c, const Decl *pipe, const Expr *e, Vec *out)
                      "    (void)err;\n"
                      "    return 0;\n");
         if ((f = func_opt(e, "when")) != NULL)
-            add_func(out, f->name, sprintf_intern(c, "bool %s(const fx_error *err)", f->name),
+            add_func(fs, f->name, sprintf_intern(c, "bool %s(const fx_error *err)", f->name),
                      sprintf_intern(c, "dlq when predicate in pipeline %s", pipe->name), f->loc,
                      "    /* TODO: true when the failed item goes to the dead-letter handler */\n"
                      "    (void)err;\n"
                      "    return true;\n");
         if ((f = func_opt(e, "on_handler_error")) != NULL)
-            add_func(out, f->name,
+            add_func(fs, f->name,
                      sprintf_intern(c, "void %s(fx_ctx *ctx, %s, const fx_error *err, int handler_code)",
                                     f->name, in_item),
                      sprintf_intern(c, "dlq on_handler_error in pipeline %s", pipe->name), f->loc,
@@ -220,12 +226,14 @@ static void option_funcs(Compiler *c, const Decl *pipe, const Expr *e, Vec *out)
         break;
     }
     for (size_t i = 0; i < e->nparts; i++)
-        option_funcs(c, pipe, e->parts[i], out);
+        option_funcs(c, pipe, e->parts[i], fs);
 }
 
 void user_funcs(Compiler *c, Vec *out)
 {
     const Module *m = c->module;
+    FuncSet set = {out, {0}};
+    FuncSet *fs = &set;
     for (size_t i = 0; i < m->ndecls; i++) {
         const Decl *d = m->decls[i];
         if (d->kind == D_STAGE && d->cfunc != NULL && d->in_t != NULL && d->out_t != NULL) {
@@ -240,11 +248,12 @@ void user_funcs(Compiler *c, Vec *out)
                 "    (void)out;\n"
                 "    return fx_fail(ctx, FX_EINVAL, \"TODO: implement %s (stage %s)\");\n",
                 d->state != NULL ? "    (void)state;\n" : "", d->cfunc, d->name);
-            add_func(out, d->cfunc, stage_proto(c, d), what, d->loc, body);
+            add_func(fs, d->cfunc, stage_proto(c, d), what, d->loc, body);
         } else if (d->kind == D_PIPELINE) {
-            option_funcs(c, d, d->body, out);
+            option_funcs(c, d, d->body, fs);
         }
     }
+    strmap_free(&set.seen);
 }
 
 void user_funcs_free(Vec *v)

@@ -59,6 +59,17 @@ typedef struct Vec {
 void vec_push(Vec *v, void *item);
 void vec_free(Vec *v);
 
+/* A map from string keys (compared by content; the caller keeps them alive,
+ * e.g. interned) to pointers. Lookups are O(1) on average. */
+typedef struct StrMap {
+    const char **keys;
+    void **values;
+    size_t cap, count;
+} StrMap;
+void *strmap_get(const StrMap *m, const char *key);   /* NULL when absent */
+void  strmap_put(StrMap *m, const char *key, void *value);   /* replaces */
+void  strmap_free(StrMap *m);
+
 /* Interned strings: equal text, equal pointer. Owned by the Compiler. */
 const char *intern(Compiler *c, const char *s, size_t n);
 const char *intern_cstr(Compiler *c, const char *s);

@@ -26,7 +26,9 @@ typedef struct CFunc {
 
 typedef struct SemaState {
     Vec decls;             /* named declarations (Decl *) */
+    StrMap by_name;        /* declaration name → Decl * (the first of a name) */
     Vec cfuncs;            /* CFunc * */
+    StrMap cfunc_by_name;  /* C name → CFunc * */
     Vec checking;          /* pipelines being checked (cycle detection) */
     Vec names;             /* `as` names of the current pipeline (Expr *) */
 } SemaState;
@@ -40,6 +42,8 @@ void sema_free(SemaState *s)
         free(s->cfuncs.items[i]);
     vec_free(&s->decls);
     vec_free(&s->cfuncs);
+    strmap_free(&s->by_name);
+    strmap_free(&s->cfunc_by_name);
     vec_free(&s->checking);
     vec_free(&s->names);
     free(s);
@@ -201,14 +205,9 @@ static const char *sig(Ctx *x, const Expr *e)
 
 const Decl *sema_lookup(const Compiler *c, const char *name)
 {
-    if (!c->sema)
+    if (!c->sema || name == NULL)
         return NULL;
-    for (size_t i = 0; i < c->sema->decls.len; i++) {
-        const Decl *d = c->sema->decls.items[i];
-        if (strcmp(d->name, name) == 0)
-            return d;
-    }
-    return NULL;
+    return strmap_get(&c->sema->by_name, name);
 }
 
 /* "a stage", "an extern type" */
@@ -373,13 +372,11 @@ static const Type *resolve_type(Ctx *x, TypeExpr *te)
 static void use_cfunc(Ctx *x, const char *name, Loc loc, const char *proto, const char *role)
 {
     SemaState *s = x->s;
-    for (size_t i = 0; i < s->cfuncs.len; i++) {
-        CFunc *f = s->cfuncs.items[i];
-        if (f->name != name)
-            continue;
-        if (strcmp(f->proto, proto) != 0) {
+    CFunc *seen = strmap_get(&s->cfunc_by_name, name);
+    if (seen != NULL) {
+        if (strcmp(seen->proto, proto) != 0) {
             diag_error(x->c, loc, "C function '%s' is used as the %s with prototype '%s'", name, role, proto);
-            diag_note(x->c, f->loc, "but here as the %s with prototype '%s'", f->role, f->proto);
+            diag_note(x->c, seen->loc, "but here as the %s with prototype '%s'", seen->role, seen->proto);
         }
         return;
     }
@@ -389,6 +386,7 @@ static void use_cfunc(Ctx *x, const char *name, Loc loc, const char *proto, cons
     f->role = role;
     f->loc = loc;
     vec_push(&s->cfuncs, f);
+    strmap_put(&s->cfunc_by_name, f->name, f);
 }
 
 static bool is_c_identifier_free(const char *name)
@@ -1540,6 +1538,7 @@ static void collect(Ctx *x)
             continue;
         }
         vec_push(&x->s->decls, d);
+        strmap_put(&x->s->by_name, d->name, d);
         if (d->kind == D_STRUCT || d->kind == D_EXTERN)
             d->type = type_decl(x->c, d);
     }

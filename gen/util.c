@@ -208,6 +208,58 @@ void intern_free(InternTable *t)
     free(t);
 }
 
+/* ---------------------------------------------------------------- StrMap */
+
+static size_t strmap_slot(const StrMap *m, const char *key)
+{
+    size_t j = hash_bytes(key, strlen(key)) & (m->cap - 1);
+    while (m->keys[j] != NULL && strcmp(m->keys[j], key) != 0)
+        j = (j + 1) & (m->cap - 1);
+    return j;
+}
+
+void *strmap_get(const StrMap *m, const char *key)
+{
+    if (m->cap == 0)
+        return NULL;
+    size_t j = strmap_slot(m, key);
+    return m->keys[j] != NULL ? m->values[j] : NULL;
+}
+
+void strmap_put(StrMap *m, const char *key, void *value)
+{
+    if ((m->count + 1) * 2 > m->cap) {
+        StrMap bigger = {0};
+        bigger.cap = m->cap ? m->cap * 2 : 64;
+        bigger.keys = xcalloc(bigger.cap, sizeof *bigger.keys);
+        bigger.values = xcalloc(bigger.cap, sizeof *bigger.values);
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->keys[i] != NULL) {
+                size_t j = strmap_slot(&bigger, m->keys[i]);
+                bigger.keys[j] = m->keys[i];
+                bigger.values[j] = m->values[i];
+                bigger.count++;
+            }
+        strmap_free(m);
+        *m = bigger;
+    }
+    size_t j = strmap_slot(m, key);
+    if (m->keys[j] == NULL) {
+        m->keys[j] = key;
+        m->count++;
+    }
+    m->values[j] = value;
+}
+
+void strmap_free(StrMap *m)
+{
+    free(m->keys);
+    free(m->values);
+    m->keys = NULL;
+    m->values = NULL;
+    m->cap = m->count = 0;
+}
+
 /* ---------------------------------------------------------------- misc */
 
 size_t edit_distance(const char *a, const char *b)
