@@ -7,19 +7,25 @@
  * The concurrent ones run their branches as tasks of a group on the
  * instance's runtime (fluxus/sched.h). Per call, nothing is shared between
  * calls: the task structs live on the caller's stack (fanout, parallel:
- * their number is fixed) or in the context arena (map, router), results in
+ * their number is bounded) or in the context arena (map, router), results in
  * the arena; after warm-up (and fx_ctx_reset between runs) a call makes no
  * malloc. Every task struct embeds fx_task first and carries typed
  * pointers: no item travels as void *.
  *
- *   fanout/parallel  one task per stage; the task's index is the stage, a
- *                    switch calls the stage's component function.
- *   router           the selector runs first on the caller's thread; one
- *                    task per selected route, index = selection position.
- *   map              min(n, concurrency) tasks that take item indices from
- *                    a shared fx_cursor; fail-fast stops at the first
- *                    error (the group cancels the others), collect_errors
- *                    records each failed item and goes on.
+ *   fanout/parallel  min(N, concurrency, threads + 1) tasks that take stage
+ *                    indices from a shared fx_cursor; a switch calls the
+ *                    stage's component function; a failed stage ends its
+ *                    task with index = the stage.
+ *   router           the selector runs first on the caller's thread; then
+ *                    like fanout over the selection positions.
+ *   map              min(n, concurrency) tasks that take chunks of items
+ *                    from a shared fx_cursor (guided self-scheduling);
+ *                    fail-fast stops at the first error (the group cancels
+ *                    the others), collect_errors records each failed item
+ *                    and goes on.
+ * The calling thread runs one of the tasks itself (fluxus/sched.h), so
+ * with concurrency 1, or when the work is done before a worker wakes,
+ * nothing is handed off.
  */
 #include <string.h>
 
@@ -105,27 +111,42 @@ static size_t nstages(const Comp *k)
     return k->op == OP_PARALLEL ? k->nkids - 1 : k->nkids;
 }
 
-/* A task per stage: struct {fx_task; p; in; out}, and the task function
- * that runs stage `index` on the task's context under a branch span. */
+/* What the fan-out's tasks share (one per call, on the caller's stack) and
+ * a task: min(N, concurrency, threads + 1) tasks take stage indices from a
+ * cursor and run stage `i` on the task's context under a branch span; a
+ * failed stage ends its task (index = the stage). */
 static void prelude_fanout(Gen *g, const Comp *k)
 {
     const Comp *s0 = k->kids[0];
     const char *fn = comp_fn(g, k);
-    put(g, "\n/* n%d: a task per stage (the worker pool, fluxus/sched.h) */\n", k->id);
-    put(g, "typedef struct %s_task {\n"
-           "    fx_task task;              /* first: the pool hands it back; index = the stage */\n"
+    put(g, "\n/* n%d: the fan-out's tasks take stages from a cursor (fluxus/sched.h) */\n", k->id);
+    put(g, "typedef struct %s_frame {\n"
            "    %s *p;\n"
            "    %s;\n"
-           "    %s;                 /* results[index] */\n"
+           "    %s;                 /* results[i]: stage i's */\n"
+           "    fx_cursor next;            /* the next stage to run */\n"
+           "} %s_frame;\n\n",
+        fn, g->api, in_param(g->c, s0->in, "in"), out_param(g->c, s0->out, "results"), fn);
+    put(g, "typedef struct %s_task {\n"
+           "    fx_task task;              /* first: the pool hands it back */\n"
+           "    %s_frame *f;\n"
            "} %s_task;\n\n",
-        fn, g->api, in_param(g->c, s0->in, "in"), out_param(g->c, s0->out, "out"), fn);
+        fn, fn, fn);
     put(g, "static int %s_run(fx_task *t, fx_ctx *ctx)\n{\n"
-           "    %s_task *j = (%s_task *)(void *)t;\n"
-           "    %s *p = j->p;\n",
-        fn, fn, fn, g->api);
-    put_branch_call(g, k, 4, "FX_CHILD_BRANCH", "t->index",
-                    sprintf_intern(g->c, "%s_stage(p, ctx, t->index, j->in, j->out)", fn));
-    put(g, "    return rc;\n}\n");
+           "    %s_frame *f = ((%s_task *)(void *)t)->f;\n"
+           "    %s *p = f->p;\n"
+           "    for (;;) {\n"
+           "        size_t i = fx_cursor_take(&f->next);\n"
+           "        if (i >= %zu)\n"
+           "            return 0;\n",
+        fn, fn, fn, g->api, nstages(k));
+    put_branch_call(g, k, 8, "FX_CHILD_BRANCH", "i",
+                    sprintf_intern(g->c, "%s_stage(p, ctx, (int)i, f->in, &f->results[i])", fn));
+    put(g, "        if (FX_UNLIKELY(rc != 0)) {\n"
+           "            t->index = (int)i;\n"
+           "            return rc;\n"
+           "        }\n"
+           "    }\n}\n");
 }
 
 /* Stage i of a fanout/parallel: a switch over the stages' functions. */
@@ -161,7 +182,14 @@ static void put_fanout_run(Gen *g, const Comp *k)
     put_attr_int(g, 4, "fluxus.stage.concurrency", sprintf_intern(g->c, "%lld", conc));
     put_event(g, k, 4, "FX_EVENT_FANOUT_STARTED", sprintf_intern(g->c, "%zu", n), "-1", "0");
     put(g, "    %s = fx_alloc(ctx, %zu * sizeof *results);\n", type_c_decl(g->c, o, "*results"), n);
-    put(g, "    %s_task tasks[%zu];\n", fn, n);
+    put(g, "    %s_frame f = { .p = p, .in = in, .results = results };\n", fn);
+    if (conc > 0 && (size_t)conc < n)
+        put(g, "    size_t ntasks = %lld;   /* concurrency */\n", conc);
+    else
+        put(g, "    size_t ntasks = %zu;\n", n);
+    put(g, "    if ((size_t)fx_runtime_threads(p->rt) + 1 < ntasks)   /* more would find nothing left */\n"
+           "        ntasks = (size_t)fx_runtime_threads(p->rt) + 1;\n");
+    put(g, "    %s_task tasks[%zu];\n", fn, conc > 0 && (size_t)conc < n ? (size_t)conc : n);
     put(g, "    fx_group grp;\n"
            "    if (FX_UNLIKELY(results == NULL))\n"
            "        rc = fx__flow_fail(ctx, FX_ENOMEM, %s, -1, NULL, NULL);\n"
@@ -169,9 +197,8 @@ static void put_fanout_run(Gen *g, const Comp *k)
            "        rc = fx__flow_fail(ctx, rc, %s, -1, NULL, NULL);\n"
            "    if (results != NULL && rc == 0) {\n"
            "        memset(results, 0, %zu * sizeof *results);\n"
-           "        for (int i = 0; i < %zu; i++) {\n"
-           "            tasks[i] = (%s_task){ .task = { .fn = %s_run, .index = i }, .p = p, .in = in,\n"
-           "                                 .out = &results[i] };\n"
+           "        for (size_t i = 0; i < ntasks; i++) {\n"
+           "            tasks[i] = (%s_task){ .task = { .fn = %s_run, .index = (int)i }, .f = &f };\n"
            "            fx_group_spawn(&grp, &tasks[i].task);\n"
            "        }\n"
            "        rc = fx_group_wait(&grp);\n"
@@ -180,7 +207,7 @@ static void put_fanout_run(Gen *g, const Comp *k)
            "            rc = fx__flow_fail(ctx, FX_EFANOUT, %s, bad->index, bad->error, \"stage %%d failed\", bad->index);\n"
            "        }\n"
            "    }\n",
-        label_lit(g, k), conc, label_lit(g, k), n, n, fn, fn, label_lit(g, k));
+        label_lit(g, k), conc, label_lit(g, k), n, fn, fn, label_lit(g, k));
     put_event(g, k, 4, "FX_EVENT_FANOUT_COMPLETED", sprintf_intern(g->c, "%zu", n), "-1", "rc");
 }
 
@@ -231,6 +258,7 @@ static void prelude_map(Gen *g, const Comp *k)
            "    %s;\n"
            "    %s;\n"
            "    size_t n;\n"
+           "    size_t parts;              /* the number of tasks: sets the chunk size */\n"
            "    fx_cursor next;            /* the next item to take */\n",
         fn, g->api, in_param(g->c, s->in, "items"), out_param(g->c, s->out, "results"));
     if (collect)
@@ -247,26 +275,27 @@ static void prelude_map(Gen *g, const Comp *k)
     put(g, "static int %s_run(fx_task *t, fx_ctx *ctx)\n{\n"
            "    %s_frame *f = ((%s_task *)(void *)t)->f;\n"
            "    %s *p = f->p;\n"
-           "    for (;;) {\n"
-           "        size_t i = fx_cursor_take(&f->next);\n"
+           "    for (;;) {   /* a chunk of items per take: fewer shared-line updates */\n"
+           "        size_t hi, i = fx_cursor_take_chunk(&f->next, f->n, f->parts, &hi);\n"
            "        if (i >= f->n)\n"
-           "            return 0;\n",
+           "            return 0;\n"
+           "        for (; i < hi; i++) {\n",
         fn, fn, fn, g->api);
-    put_branch_call(g, k, 8, "FX_CHILD_ITEM", "i",
+    put_branch_call(g, k, 12, "FX_CHILD_ITEM", "i",
                     sprintf_intern(g->c, "%s(p, ctx, &f->items[i], &f->results[i])", comp_fn(g, s)));
     if (collect) {
-        put(g, "        if (FX_UNLIKELY(rc != 0)) {\n"
-               "            f->errors[i] = fx__flow_item_error(ctx, rc, (int)i);\n");
-        put_zero_var(g, 12, s->out, "zero", NULL);
-        put(g, "            f->results[i] = zero;\n"
-               "        }\n");
+        put(g, "            if (FX_UNLIKELY(rc != 0)) {\n"
+               "                f->errors[i] = fx__flow_item_error(ctx, rc, (int)i);\n");
+        put_zero_var(g, 16, s->out, "zero", NULL);
+        put(g, "                f->results[i] = zero;\n"
+               "            }\n");
     } else {
-        put(g, "        if (FX_UNLIKELY(rc != 0)) {\n"
-               "            t->index = (int)i;\n"
-               "            return rc;\n"
-               "        }\n");
+        put(g, "            if (FX_UNLIKELY(rc != 0)) {\n"
+               "                t->index = (int)i;\n"
+               "                return rc;\n"
+               "            }\n");
     }
-    put(g, "    }\n}\n");
+    put(g, "        }\n    }\n}\n");
 }
 
 static void body_map(Gen *g, const Comp *k)
@@ -289,7 +318,7 @@ static void body_map(Gen *g, const Comp *k)
            "        out->len = 0;\n"
            "    } else {\n"
            "        size_t ntasks = n < (size_t)concurrency ? n : (size_t)concurrency;\n"
-           "        %s_frame f = { .p = p, .items = in->ptr, .n = n };\n"
+           "        %s_frame f = { .p = p, .items = in->ptr, .n = n, .parts = ntasks };\n"
            "        f.results = fx_alloc(ctx, n * sizeof *f.results);\n"
            "        %s_task *tasks = fx_alloc(ctx, ntasks * sizeof *tasks);\n",
         fn, fn);
@@ -352,28 +381,41 @@ static void prelude_router(Gen *g, const Comp *k)
     put(g, "    default: return fx__flow_fail(ctx, FX_EINVAL, %s, -1, NULL, \"no route %%u\", (unsigned)r);\n"
            "    }\n}\n",
         label_lit(g, k));
-    put(g, "\n/* n%d: a task per selected route; index = its position in the selection */\n", k->id);
+    put(g, "\n/* n%d: the router's tasks take selection positions from a cursor */\n", k->id);
+    put(g, "typedef struct %s_frame {\n"
+           "    %s *p;\n"
+           "    const uint32_t *picked;    /* the selector's route indices */\n"
+           "    size_t n;\n"
+           "    %s;\n"
+           "    %s;                 /* results[s]: selection s's */\n"
+           "    fx_cursor next;            /* the next selection position */\n"
+           "} %s_frame;\n\n",
+        fn, g->api, in_param(g->c, r0->in, "in"), out_param(g->c, r0->out, "results"), fn);
     put(g, "typedef struct %s_task {\n"
            "    fx_task task;              /* first: the pool hands it back */\n"
-           "    %s *p;\n"
-           "    uint32_t route;\n"
-           "    %s;\n"
-           "    %s;\n"
+           "    %s_frame *f;\n"
            "} %s_task;\n\n",
-        fn, g->api, in_param(g->c, r0->in, "in"), out_param(g->c, r0->out, "out"), fn);
+        fn, fn, fn);
     put(g, "static int %s_run(fx_task *t, fx_ctx *ctx)\n{\n"
-           "    %s_task *j = (%s_task *)(void *)t;\n"
-           "    %s *p = j->p;\n",
-        fn, fn, fn, g->api);
-    put(g, "    fx_observation bo;\n"
+           "    %s_frame *f = ((%s_task *)(void *)t)->f;\n"
+           "    %s *p = f->p;\n"
            "    const bool observed = fx_runtime_observed(p->rt);\n"
-           "    if (FX_UNLIKELY(observed))\n"
-           "        fx_observe_child_begin(p->rt, ctx, &%s_components[%d], FX_CHILD_BRANCH, (int)j->route, &bo);\n"
-           "    int rc = %s_route(p, ctx, j->route, j->in, j->out);\n"
-           "    if (FX_UNLIKELY(observed))\n"
-           "        fx_observe_child_end(p->rt, ctx, &bo, rc);\n"
-           "    return rc;\n}\n",
-        g->pfx, k->id, fn);
+           "    for (;;) {\n"
+           "        size_t s = fx_cursor_take(&f->next);\n"
+           "        if (s >= f->n)\n"
+           "            return 0;\n"
+           "        fx_observation bo;\n"
+           "        if (FX_UNLIKELY(observed))\n"
+           "            fx_observe_child_begin(p->rt, ctx, &%s_components[%d], FX_CHILD_BRANCH, (int)f->picked[s], &bo);\n"
+           "        int rc = %s_route(p, ctx, f->picked[s], f->in, &f->results[s]);\n"
+           "        if (FX_UNLIKELY(observed))\n"
+           "            fx_observe_child_end(p->rt, ctx, &bo, rc);\n"
+           "        if (FX_UNLIKELY(rc != 0)) {\n"
+           "            t->index = (int)s;\n"
+           "            return rc;\n"
+           "        }\n"
+           "    }\n}\n",
+        fn, fn, fn, g->api, g->pfx, k->id, fn);
 }
 
 static void body_router(Gen *g, const Comp *k)
@@ -405,7 +447,14 @@ static void body_router(Gen *g, const Comp *k)
            "                                 .index = (int)picked.ptr[s] });\n",
         g->pfx, k->id);
     put(g, "        %s = fx_alloc(ctx, n * sizeof *results);\n"
-           "        %s_task *tasks = fx_alloc(ctx, n * sizeof *tasks);\n"
+           "        size_t ntasks = n;\n", type_c_decl(g->c, o, "*results"));
+    if (conc > 0)
+        put(g, "        if (ntasks > %lld)   /* concurrency */\n"
+               "            ntasks = %lld;\n", conc, conc);
+    put(g, "        if ((size_t)fx_runtime_threads(p->rt) + 1 < ntasks)   /* more would find nothing left */\n"
+           "            ntasks = (size_t)fx_runtime_threads(p->rt) + 1;\n"
+           "        %s_task *tasks = fx_alloc(ctx, ntasks * sizeof *tasks);\n"
+           "        %s_frame f = { .p = p, .picked = picked.ptr, .n = n, .in = in, .results = results };\n"
            "        fx_group grp;\n"
            "        if (FX_UNLIKELY(results == NULL || tasks == NULL))\n"
            "            rc = fx__flow_fail(ctx, FX_ENOMEM, %s, -1, NULL, NULL);\n"
@@ -413,9 +462,8 @@ static void body_router(Gen *g, const Comp *k)
            "            rc = fx__flow_fail(ctx, rc, %s, -1, NULL, NULL);\n"
            "        if (rc == 0) {\n"
            "            memset(results, 0, n * sizeof *results);\n"
-           "            for (size_t s = 0; s < n; s++) {\n"
-           "                tasks[s] = (%s_task){ .task = { .fn = %s_run, .index = (int)s }, .p = p,\n"
-           "                                      .route = picked.ptr[s], .in = in, .out = &results[s] };\n"
+           "            for (size_t s = 0; s < ntasks; s++) {\n"
+           "                tasks[s] = (%s_task){ .task = { .fn = %s_run, .index = (int)s }, .f = &f };\n"
            "                fx_group_spawn(&grp, &tasks[s].task);\n"
            "            }\n"
            "            rc = fx_group_wait(&grp);\n"
@@ -430,7 +478,7 @@ static void body_router(Gen *g, const Comp *k)
            "            }\n"
            "        }\n"
            "    }\n",
-        type_c_decl(g->c, o, "*results"), fn, lbl, conc, lbl, fn, fn, lbl);
+        fn, fn, lbl, conc, lbl, fn, fn, lbl);
 }
 
 /* ------------------------------------------------------------ the table */

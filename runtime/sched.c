@@ -8,8 +8,13 @@
  * its first queued task and move the group to the back of the list, so
  * groups share the workers round-robin. The owner of a group, in
  * fx_group_wait, starts its own group's queued tasks itself while the
- * limit allows (work-helping) and otherwise sleeps on a condition variable
- * of its own stack frame until a task of its group finishes.
+ * limit allows (work-helping), on the group context, and otherwise sleeps
+ * on a condition variable of its own stack frame until it can start a task
+ * or every task has finished. The owner holds one of the `limit` slots, so
+ * a group is ready for workers while fewer than limit - 1 of its tasks run
+ * on workers.
+ * Spawning wakes nobody; the owner's first take wakes one idle worker, and
+ * every take that leaves the group ready wakes the next (a chain).
  *
  * Nothing here allocates after the first spawn on a runtime (which starts
  * its threads): tasks, groups and the waiter's condition variable all live
@@ -52,24 +57,47 @@ static void ready_remove(fx__sched *s, fx_group *g)
     p->ready_prev = p->ready_next = NULL;
 }
 
+/* May a worker start a task of g now? The owner holds one of the `limit`
+ * slots (it runs tasks itself in fx_group_wait), so workers may run at most
+ * limit - 1 of a group's tasks at once. */
+static bool worker_may_start(const grp *p)
+{
+    return p->head != NULL && p->on_workers < p->limit - 1;
+}
+
+/* May the owner start a task of g now? */
+static bool owner_may_start(const grp *p)
+{
+    return p->head != NULL && p->running < p->limit;
+}
+
 /* Puts g in or out of the ready list as its state says; a group that stays
- * ready goes to the back (round-robin). Wakes one idle worker when g is
- * ready. */
-static void ready_update(fx__sched *s, fx_group *g)
+ * ready goes to the back (round-robin). With `wake`, wakes one idle worker
+ * when g is ready (that worker, taking a task, wakes the next: a chain, so
+ * no thread signals more than once per task it starts). */
+static void ready_update(fx__sched *s, fx_group *g, bool wake)
 {
     grp *p = &g->fx__p;
-    bool want = p->head != NULL && p->running < p->limit;
+    bool want = worker_may_start(p);
     if (p->ready) ready_remove(s, g);
     if (want) {
         ready_push(s, g);
-        if (s->idle > 0) FX__MUST(pthread_cond_signal(&s->work));
+        if (wake && s->idle > 0) FX__MUST(pthread_cond_signal(&s->work));
     }
+}
+
+/* Wakes g's owner if it sleeps in fx_group_wait and now has something to
+ * do: start a task, or return (mu held). */
+static void wake_owner(grp *p)
+{
+    if (p->waiter != NULL && (p->outstanding == 0 || owner_may_start(p)))
+        FX__MUST(pthread_cond_signal(&p->waiter->cond));
 }
 
 /* ------------------------------------------------------------ running a task */
 
 /* Pops g's first queued task and counts it as running (mu held). */
-static fx_task *take(fx__sched *s, fx_group *g)
+static fx_task *take(fx__sched *s, fx_group *g, bool owner)
 {
     grp *p = &g->fx__p;
     fx_task *t = p->head;
@@ -77,7 +105,8 @@ static fx_task *take(fx__sched *s, fx_group *g)
     if (p->head == NULL) p->tail = NULL;
     t->fx__next = NULL;
     p->running++;
-    ready_update(s, g);
+    if (!owner) p->on_workers++;
+    ready_update(s, g, true);
     return t;
 }
 
@@ -93,12 +122,17 @@ static const fx_error *snapshot(fx_ctx *arena, const fx_ctx *ctx, int rc)
     return copy;
 }
 
-/* Runs t on a fresh child of the group context (mu not held). The first
- * failure of the group is recorded in t and cancels the group context. */
-static void run_task(fx__sched *s, fx_group *g, fx_task *t)
+/* Runs t (mu not held): on the group context itself when the owner runs
+ * it (the owner is the only thread that ever runs tasks on the group
+ * context, one after another, like the stages of a chain), else on a fresh
+ * child of the group context, so that concurrent tasks never share an
+ * error record or a current span. Both see the group's cancellation
+ * through fx_ctx_done. The first failure of the group is recorded in t and
+ * cancels the group context. */
+static void run_task(fx__sched *s, fx_group *g, fx_task *t, bool owner)
 {
     grp *p = &g->fx__p;
-    fx_ctx *c = fx_ctx_with_cancel(p->ctx);
+    fx_ctx *c = owner ? p->ctx : fx_ctx_with_cancel(p->ctx);
     int rc = c != NULL ? t->fn(t, c) : FX_ENOMEM;
     if (rc != 0) {
         FX__MUST(pthread_mutex_lock(&s->mu));
@@ -111,18 +145,19 @@ static void run_task(fx__sched *s, fx_group *g, fx_task *t)
             fx_ctx_cancel(p->ctx);
         }
     }
-    fx_ctx_free(c);
+    if (!owner) fx_ctx_free(c);
 }
 
 /* t of g has returned (mu held). Once outstanding reaches 0 the group may
  * vanish as soon as mu is released: nothing touches g after this. */
-static void finish(fx__sched *s, fx_group *g)
+static void finish(fx__sched *s, fx_group *g, bool owner)
 {
     grp *p = &g->fx__p;
     p->running--;
+    if (!owner) p->on_workers--;
     p->outstanding--;
-    ready_update(s, g);
-    if (p->waiter != NULL) FX__MUST(pthread_cond_signal(&p->waiter->cond));
+    ready_update(s, g, true);
+    wake_owner(p);
 }
 
 /* ------------------------------------------------------------ workers */
@@ -140,11 +175,11 @@ static void *worker_main(void *arg)
             s->idle--;
             continue;
         }
-        fx_task *t = take(s, g);
+        fx_task *t = take(s, g, false);
         FX__MUST(pthread_mutex_unlock(&s->mu));
-        run_task(s, g, t);
+        run_task(s, g, t, false);
         FX__MUST(pthread_mutex_lock(&s->mu));
-        finish(s, g);
+        finish(s, g, false);
     }
     FX__MUST(pthread_mutex_unlock(&s->mu));
     return NULL;
@@ -156,7 +191,6 @@ static void *worker_main(void *arg)
  * pool stays correct with any number of workers, even none. */
 static void start_threads(fx__sched *s)
 {
-    s->started = true;
     s->threads = malloc(sizeof *s->threads * (size_t)s->want);
     if (s->threads == NULL) return;
     sigset_t all, old;
@@ -168,6 +202,21 @@ static void start_threads(fx__sched *s)
         s->nthreads++;
     }
     FX__MUST(pthread_sigmask(SIG_SETMASK, &old, NULL));
+}
+
+/* Starts the threads on first use; then s->nthreads is immutable, so later
+ * calls read it without the lock. */
+static int threads_of(fx__sched *s)
+{
+    if (FX_UNLIKELY(!__atomic_load_n(&s->started, __ATOMIC_ACQUIRE))) {
+        FX__MUST(pthread_mutex_lock(&s->mu));
+        if (!s->started) {
+            start_threads(s);
+            __atomic_store_n(&s->started, true, __ATOMIC_RELEASE);
+        }
+        FX__MUST(pthread_mutex_unlock(&s->mu));
+    }
+    return s->nthreads;
 }
 
 void fx__sched_init(fx__sched *s, int threads, bool detached)
@@ -204,15 +253,13 @@ int fx_group_init(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency)
     if (ctx == NULL) return FX_EINVAL;
     p->ctx = fx_ctx_with_cancel(ctx);
     if (p->ctx == NULL) return FX_ENOMEM;
-    fx__sched *s = p->sched;
-    FX__MUST(pthread_mutex_lock(&s->mu));
-    if (!s->started) start_threads(s);
-    int can_run = s->nthreads + 1;      /* the workers and the waiter */
-    FX__MUST(pthread_mutex_unlock(&s->mu));
-    /* A context for every task that can run at once, kept by the root:
-     * how many are alive at a time depends on timing, and the first run
-     * that reaches the maximum would otherwise malloc in steady state. */
-    fx__ctx_reserve(ctx, (size_t)(p->limit < can_run ? p->limit : can_run));
+    int workers = threads_of(p->sched);
+    /* A context for every task that can run on a worker at once (the
+     * owner's run on the group context), kept by the root: how many are
+     * alive at a time depends on timing, and the first run that reaches the
+     * maximum would otherwise malloc in steady state. */
+    if (p->limit - 1 < workers) workers = p->limit - 1;
+    if (workers > 0) fx__ctx_reserve(ctx, (size_t)workers);
     return 0;
 }
 
@@ -228,8 +275,11 @@ void fx_group_spawn(fx_group *g, fx_task *t)
     else p->head = t;
     p->tail = t;
     p->outstanding++;
-    if (!p->ready && p->running < p->limit) ready_update(s, g);
-    if (p->waiter != NULL) FX__MUST(pthread_cond_signal(&p->waiter->cond));
+    /* Ready for a worker that looks, but no wake-up: the owner wakes one
+     * when it starts running tasks (fx_group_wait), so a spawn loop makes no
+     * system call, and tiny groups often finish before anyone is woken. */
+    if (!p->ready && worker_may_start(p)) ready_update(s, g, false);
+    wake_owner(p);
     FX__MUST(pthread_mutex_unlock(&s->mu));
 }
 
@@ -241,12 +291,12 @@ int fx_group_wait(fx_group *g)
     bool have_cond = false;
     FX__MUST(pthread_mutex_lock(&s->mu));
     while (p->outstanding > 0) {
-        if (p->head != NULL && p->running < p->limit) {
-            fx_task *t = take(s, g);
+        if (owner_may_start(p)) {
+            fx_task *t = take(s, g, true);   /* wakes a worker if more can start */
             FX__MUST(pthread_mutex_unlock(&s->mu));
-            run_task(s, g, t);
+            run_task(s, g, t, true);
             FX__MUST(pthread_mutex_lock(&s->mu));
-            finish(s, g);
+            finish(s, g, true);
             continue;
         }
         if (!have_cond) {
@@ -272,4 +322,23 @@ void fx_group_cancel(fx_group *g) { fx_ctx_cancel(g->fx__p.ctx); }
 size_t fx_cursor_take(fx_cursor *c)
 {
     return __atomic_fetch_add(&c->fx__next, 1, __ATOMIC_RELAXED);
+}
+
+size_t fx_cursor_take_chunk(fx_cursor *c, size_t n, size_t parts, size_t *end)
+{
+    size_t lo = __atomic_load_n(&c->fx__next, __ATOMIC_RELAXED);
+    if (parts < 1) parts = 1;
+    for (;;) {
+        if (lo >= n) {
+            *end = n;
+            return n;
+        }
+        size_t k = (n - lo) / (2 * parts);
+        if (k < 1) k = 1;
+        if (__atomic_compare_exchange_n(&c->fx__next, &lo, lo + k, true, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED)) {
+            *end = lo + k;
+            return lo;
+        }
+    }
 }

@@ -34,9 +34,14 @@
  * queue links live inside fx_task and fx_group.
  *
  * Contexts and failure. fx_group_init makes a child of ctx, the group
- * context (fx_group_ctx); every task runs on its own child of the group
- * context, so each task has its own error record and may call fx_fail.
- * Child contexts are recycled by their root: steady state does not malloc.
+ * context (fx_group_ctx). Tasks the owner runs (in fx_group_wait) run on
+ * the group context itself, one after another: no other thread ever runs a
+ * task on it. A task a worker runs gets its own child of the group context.
+ * So concurrent tasks never share an error record or a current span (each
+ * may call fx_fail and observe), and every task sees the group's
+ * cancellation through fx_ctx_done. A task must not keep its ctx beyond
+ * its return (the owner's next task runs on the same one). Child contexts
+ * are recycled by their root: steady state does not malloc.
  * The first task to return non-zero is the group's failure: its error
  * record is copied into the arena (fx_task.error) and the group context is
  * cancelled, so the siblings' contexts become done at once (a stage that
@@ -56,8 +61,18 @@
  *
  * Concurrency. At most `concurrency` tasks of one group run at once,
  * counting the one the waiter helps with (exactly: a queued task starts
- * only while fewer than that are running). concurrency <= 0 = unlimited
- * (bounded by the number of workers + the waiter).
+ * only while fewer than that are running). The owner holds one of those
+ * slots: workers start a group's task only while fewer than concurrency - 1
+ * of its tasks run, so `concurrency: 1` runs every task on the calling
+ * thread with no hand-off at all. concurrency <= 0 = unlimited (bounded by
+ * the number of workers + the waiter).
+ *
+ * Hand-off. fx_group_spawn only queues (no system call); the owner, when it
+ * starts its first task in fx_group_wait, wakes one idle worker if a worker
+ * may start another task, and each worker that starts one wakes the next
+ * the same way. The owner is woken only when it can start a task or
+ * return. Tiny groups therefore often finish on the caller before a worker
+ * is awake; the woken worker then finds nothing and sleeps again.
  *
  * Threads. fx_group_init/spawn/wait/failed are called by the thread that
  * owns the group (the one running on ctx); fx_group_spawn may also be
@@ -108,6 +123,7 @@ struct fx_group {
         fx_ctx *ctx;                     /* the group context */
         int limit;                       /* > 0; INT_MAX = unlimited */
         int running;                     /* tasks started and not finished */
+        int on_workers;                  /* of those, on worker threads */
         size_t outstanding;              /* spawned and not finished */
         fx_task *head, *tail;            /* queued, not started */
         fx_group *ready_prev, *ready_next;
@@ -157,5 +173,12 @@ typedef struct fx_cursor {
 
 /* Returns the cursor's value and advances it by one, atomically. */
 size_t fx_cursor_take(fx_cursor *c);
+
+/* Takes a chunk [lo, *end) of the items [0, n) and returns lo (n and
+ * *end = n when none is left): guided self-scheduling, each take grabs
+ * max(1, remaining / (2 * parts)) items, so `parts` takers (the group's
+ * tasks) share the items in O(parts * log n) takes, with chunks that shrink
+ * towards the end to balance the load. Lock-free; any thread. */
+size_t fx_cursor_take_chunk(fx_cursor *c, size_t n, size_t parts, size_t *end);
 
 #endif /* FLUXUS_SCHED_H */
