@@ -1201,6 +1201,8 @@ static bool check_pipeline(Ctx *x, Decl *d, const Expr *use)
 
 static void check_struct(Ctx *x, Decl *d)
 {
+    if (d->nfields == 0)
+        diag_error(x->c, d->name_loc, "struct '%s' has no fields (C has no empty structs)", d->name);
     for (size_t i = 0; i < d->nfields; i++) {
         Field *f = &d->fields[i];
         for (size_t j = 0; j < i; j++)
@@ -1216,23 +1218,34 @@ static void check_struct(Ctx *x, Decl *d)
 
 /* A struct that holds itself by value (directly or through other structs,
  * KeyValues or Groups' keys) has no size. */
-static bool contains_by_value(const Type *t, const Decl *target, int depth)
+static bool reaches_by_value(const Type *t, const Decl *target, Vec *visited)
 {
-    if (!t || depth > 64)
+    if (!t)
         return false;
-    if (t->kind == TY_STRUCT) {
-        if (t->decl == target)
-            return true;
-        for (size_t i = 0; i < t->decl->nfields; i++)
-            if (t->decl->fields[i].type && contains_by_value(t->decl->fields[i].type->resolved, target, depth + 1))
-                return true;
-        return false;
-    }
     if (t->kind == TY_KV)
-        return contains_by_value(t->key, target, depth + 1) || contains_by_value(t->value, target, depth + 1);
+        return reaches_by_value(t->key, target, visited) || reaches_by_value(t->value, target, visited);
     if (t->kind == TY_GROUP)
-        return contains_by_value(t->key, target, depth + 1);
+        return reaches_by_value(t->key, target, visited);
+    if (t->kind != TY_STRUCT)
+        return false;
+    if (t->decl == target)
+        return true;
+    for (size_t i = 0; i < visited->len; i++)
+        if (visited->items[i] == t->decl)
+            return false;   /* each struct is explored once: linear, not one walk per path */
+    vec_push(visited, (void *)t->decl);
+    for (size_t i = 0; i < t->decl->nfields; i++)
+        if (t->decl->fields[i].type && reaches_by_value(t->decl->fields[i].type->resolved, target, visited))
+            return true;
     return false;
+}
+
+static bool contains_by_value(const Type *t, const Decl *target)
+{
+    Vec visited = {0};
+    bool found = reaches_by_value(t, target, &visited);
+    vec_free(&visited);
+    return found;
 }
 
 /* The first struct on the way from t to target (t contains target). */
@@ -1241,7 +1254,7 @@ static const Decl *struct_on_path(const Type *t, const Decl *target)
     if (t->kind == TY_STRUCT)
         return t->decl;
     if (t->kind == TY_KV)
-        return struct_on_path(contains_by_value(t->key, target, 0) ? t->key : t->value, target);
+        return struct_on_path(contains_by_value(t->key, target) ? t->key : t->value, target);
     return struct_on_path(t->key, target);   /* TY_GROUP */
 }
 
@@ -1258,11 +1271,11 @@ static void check_struct_cycles(Ctx *x)
         bool seen = false;
         for (size_t r = 0; r < reported.len && !seen; r++) {
             const Decl *o = reported.items[r];
-            seen = contains_by_value(d->type, o, 0) && contains_by_value(o->type, d, 0);
+            seen = contains_by_value(d->type, o) && contains_by_value(o->type, d);
         }
         for (size_t f = 0; f < d->nfields && !seen; f++) {
             TypeExpr *te = d->fields[f].type;
-            if (!te->resolved || !contains_by_value(te->resolved, d, 0))
+            if (!te->resolved || !contains_by_value(te->resolved, d))
                 continue;
             const Decl *via = struct_on_path(te->resolved, d);
             if (via == d)
@@ -1546,6 +1559,12 @@ static void collect(Ctx *x)
         Decl *d = m->decls[i];
         if (d->kind != D_INCLUDE)
             continue;
+        for (const unsigned char *p = (const unsigned char *)d->path; *p; p++)
+            if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\') {
+                diag_error(x->c, d->name_loc,
+                           "include path has a quote, backslash or control character, which #include cannot spell");
+                break;
+            }
         for (size_t j = 0; j < i; j++) {
             Decl *o = m->decls[j];
             if (o->kind == D_INCLUDE && o->path == d->path && o->system == d->system) {

@@ -163,19 +163,25 @@ bool type_is_integer(const Type *t)
 
 /* A struct that contains itself is an error reported by sema; the depth
  * bound keeps this from recursing forever on one. */
-static bool hashable(const Type *t, int depth)
+/* Within one question, a struct already visited is either still being
+ * walked (a cycle: reported as a struct holding itself) or was found
+ * hashable (a "no" ends the whole walk at once): either way it adds nothing,
+ * so each struct is walked once, not once per path to it. */
+static bool hashable(const Type *t, Vec *visited)
 {
     if (type_is_integer(t) || t->kind == TY_BOOL || t->kind == TY_STR)
         return true;
     if (t->kind != TY_STRUCT)
         return false;
-    if (depth > 64)
-        return true;   /* a struct holding itself: reported as that */
     const Decl *d = t->decl;
+    for (size_t i = 0; i < visited->len; i++)
+        if (visited->items[i] == d)
+            return true;
+    vec_push(visited, (void *)d);
     for (size_t i = 0; i < d->nfields; i++) {
         const Type *ft = d->fields[i].type ? d->fields[i].type->resolved : NULL;
         /* a field whose type did not resolve has had its error already */
-        if (ft && !hashable(ft, depth + 1))
+        if (ft && !hashable(ft, visited))
             return false;
     }
     return true;
@@ -183,7 +189,10 @@ static bool hashable(const Type *t, int depth)
 
 bool type_is_hashable(const Type *t)
 {
-    return hashable(t, 0);
+    Vec visited = {0};
+    bool ok = hashable(t, &visited);
+    vec_free(&visited);
+    return ok;
 }
 
 const char *type_c_decl(Compiler *c, const Type *t, const char *name)
