@@ -1,31 +1,49 @@
-/* arena.c — the context arena: a chunked bump allocator under one mutex.
+/* arena.c — the context arena: a chunked bump allocator, lock-free for its
+ * owner thread.
  *
- * Small requests (<= FX__BIG) bump through a list of FX__CHUNK-byte chunks;
- * when the current one is full the next one is used, or a new one appended.
- * Large requests get a dedicated chunk each, chosen best-fit among the free
- * large chunks. Reset marks everything free and keeps it all, so a run that
- * makes the same requests as an earlier one (same sizes, same order) is
- * served without malloc: small requests walk the same chunks, and best-fit
- * hands each large request a chunk of exactly the size it had before. */
+ * Small requests (<= FX__BIG) bump through FX__CHUNK-byte chunks. The
+ * owner (the thread that made the arena or last reset it: in practice the
+ * one running the pipeline) bumps through a chunk of its own without any
+ * lock or atomic read-modify-write; other threads (workers of map, fanout,
+ * ...) share a second chunk under the mutex. Either takes the next chunk of
+ * the list under the mutex when its own is full, or appends a new one.
+ * Large requests get a dedicated chunk each, best-fit among the free large
+ * chunks, under the mutex. Reset marks everything free and keeps it all, so
+ * a run that makes the same requests as an earlier one (same sizes, same
+ * order, same threads) is served without malloc: chunks are handed out
+ * again in list order, and best-fit gives each large request a chunk of
+ * exactly the size it had before. */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#define FX__ALIGN  (_Alignof(max_align_t))
-#define FX__CHUNK  ((size_t)8192)
-#define FX__BIG    (FX__CHUNK / 4)
+#define FX__ALIGN  FX__ARENA_ALIGN
+#define FX__CHUNK  FX__ARENA_CHUNK
+#define FX__BIG    FX__ARENA_BIG
 
 struct fx__chunk {
     fx__chunk *next;
     size_t cap;              /* bytes in data */
-    size_t used;             /* small: bytes handed out; big: 0 or cap */
+    bool used;               /* big chunks: handed out since the last reset */
     max_align_t data[];
 };
+
+/* A token unique to the calling thread while it lives: the address of a
+ * thread-local byte. */
+_Thread_local char fx__thread_token;
+
+static inline const void *arena_self(void) { return &fx__thread_token; }
 
 void fx__arena_init(fx__arena *a)
 {
     FX__MUST(pthread_mutex_init(&a->mu, NULL));
-    a->small_head = a->small_cur = a->big = NULL;
+    atomic_init(&a->owner, arena_self());
+    a->own_cur = a->own_end = NULL;
+    a->shared_cur = a->shared_end = NULL;
+    a->small_head = a->small_next = a->small_tail = a->big = NULL;
+    a->big_used = 0;
 }
 
 static fx__chunk *chunk_new(size_t cap)
@@ -35,35 +53,31 @@ static fx__chunk *chunk_new(size_t cap)
     if (c == NULL) return NULL;
     c->next = NULL;
     c->cap = cap;
-    c->used = 0;
+    c->used = false;
     return c;
 }
 
-static void *alloc_small(fx__arena *a, size_t n)
+/* mu held: the next free small chunk (kept from before a reset, or new). */
+static fx__chunk *take_chunk_locked(fx__arena *a)
 {
-    fx__chunk *c = a->small_cur;
-    if (c != NULL && c->cap - c->used >= n) goto bump;
-    if (c != NULL && c->next != NULL) {      /* kept from before a reset: empty */
-        c = c->next;
-    } else {
-        fx__chunk *fresh = chunk_new(FX__CHUNK);
-        if (fresh == NULL) return NULL;
-        if (c != NULL) c->next = fresh;
-        else a->small_head = fresh;
-        c = fresh;
+    fx__chunk *c = a->small_next;
+    if (c != NULL) {
+        a->small_next = c->next;
+        return c;
     }
-    a->small_cur = c;
-bump:;
-    void *p = (char *)c->data + c->used;
-    c->used += n;
-    return p;
+    c = chunk_new(FX__CHUNK);
+    if (c == NULL) return NULL;
+    if (a->small_tail != NULL) a->small_tail->next = c;
+    else a->small_head = c;
+    a->small_tail = c;
+    return c;
 }
 
-static void *alloc_big(fx__arena *a, size_t n)
+static void *alloc_big_locked(fx__arena *a, size_t n)
 {
     fx__chunk *best = NULL;
     for (fx__chunk *c = a->big; c != NULL; c = c->next)
-        if (c->used == 0 && c->cap >= n && (best == NULL || c->cap < best->cap))
+        if (!c->used && c->cap >= n && (best == NULL || c->cap < best->cap))
             best = c;
     if (best == NULL) {
         best = chunk_new(n);
@@ -71,28 +85,92 @@ static void *alloc_big(fx__arena *a, size_t n)
         best->next = a->big;
         a->big = best;
     }
-    best->used = best->cap;
+    best->used = true;
+    a->big_used++;
     return best->data;
 }
 
-void *fx__arena_alloc(fx__arena *a, size_t n)
+/* n rounded up to the alignment, or 0 when that overflows. */
+static inline size_t round_size(size_t n)
 {
     if (n == 0) n = 1;
-    if (n > SIZE_MAX - FX__ALIGN) return NULL;
-    n = (n + FX__ALIGN - 1) / FX__ALIGN * FX__ALIGN;
+    if (n > SIZE_MAX - FX__ALIGN) return 0;
+    return (n + FX__ALIGN - 1) / FX__ALIGN * FX__ALIGN;
+}
+
+/* Bumps n (rounded, <= FX__BIG) bytes from [*cur, *end), refilling it from
+ * the list under mu (taken here unless `locked`). */
+static void *bump(fx__arena *a, char **cur, char **end, size_t n, bool locked)
+{
+    if (FX_LIKELY((size_t)(*end - *cur) >= n)) {
+        void *p = *cur;
+        *cur += n;
+        return p;
+    }
+    if (!locked) FX__MUST(pthread_mutex_lock(&a->mu));
+    fx__chunk *c = take_chunk_locked(a);
+    if (!locked) FX__MUST(pthread_mutex_unlock(&a->mu));
+    if (c == NULL) return NULL;
+    *cur = (char *)c->data + n;
+    *end = (char *)c->data + c->cap;
+    return c->data;
+}
+
+static inline bool is_owner(const fx__arena *a) { return fx__arena_is_owner(a); }
+
+void *fx__arena_alloc_slow(fx__arena *a, size_t n)
+{
+    n = round_size(n);
+    if (n == 0) return NULL;
+    if (n <= FX__BIG && is_owner(a)) return bump(a, &a->own_cur, &a->own_end, n, false);
     FX__MUST(pthread_mutex_lock(&a->mu));
-    void *p = n > FX__BIG ? alloc_big(a, n) : alloc_small(a, n);
+    void *p = n > FX__BIG ? alloc_big_locked(a, n) : bump(a, &a->shared_cur, &a->shared_end, n, true);
     FX__MUST(pthread_mutex_unlock(&a->mu));
+    return p;
+}
+
+char *fx__arena_vsprintf(fx__arena *a, const char *fmt, va_list ap)
+{
+    va_list cp;
+    int len;
+    if (is_owner(a) && a->own_end - a->own_cur > 1) {
+        /* Format straight into the free space; commit when it fit. */
+        size_t room = (size_t)(a->own_end - a->own_cur);
+        va_copy(cp, ap);
+        len = vsnprintf(a->own_cur, room, fmt, cp);
+        va_end(cp);
+        if (len < 0) return NULL;
+        if ((size_t)len < room) {
+            char *p = a->own_cur;
+            size_t n = round_size((size_t)len + 1);
+            a->own_cur = n <= room ? a->own_cur + n : a->own_end;
+            return p;
+        }
+    } else {
+        va_copy(cp, ap);
+        len = vsnprintf(NULL, 0, fmt, cp);
+        va_end(cp);
+        if (len < 0) return NULL;
+    }
+    char *p = fx__arena_alloc_slow(a, (size_t)len + 1);
+    if (p != NULL) vsnprintf(p, (size_t)len + 1, fmt, ap);
     return p;
 }
 
 void fx__arena_reset(fx__arena *a)
 {
-    FX__MUST(pthread_mutex_lock(&a->mu));
-    for (fx__chunk *c = a->small_head; c != NULL; c = c->next) c->used = 0;
-    for (fx__chunk *c = a->big; c != NULL; c = c->next) c->used = 0;
-    a->small_cur = a->small_head;
-    FX__MUST(pthread_mutex_unlock(&a->mu));
+    /* No lock: a reset runs alone (fx_ctx_reset: between runs, no child
+     * contexts, so no other thread holds a way into the tree). */
+    fx__chunk *first = a->small_head;
+    a->small_next = first != NULL ? first->next : NULL;
+    a->own_cur = first != NULL ? (char *)first->data : NULL;   /* the owner starts in the first chunk */
+    a->own_end = first != NULL ? (char *)first->data + first->cap : NULL;
+    a->shared_cur = a->shared_end = NULL;
+    if (a->big_used > 0) {
+        for (fx__chunk *c = a->big; c != NULL; c = c->next) c->used = false;
+        a->big_used = 0;
+    }
+    atomic_store_explicit(&a->owner, arena_self(), memory_order_relaxed);
 }
 
 static void free_list(fx__chunk *c)
@@ -108,6 +186,6 @@ void fx__arena_destroy(fx__arena *a)
 {
     free_list(a->small_head);
     free_list(a->big);
-    a->small_head = a->small_cur = a->big = NULL;
+    a->small_head = a->small_next = a->small_tail = a->big = NULL;
     FX__MUST(pthread_mutex_destroy(&a->mu));
 }

@@ -24,6 +24,7 @@ static void ctx_init(fx_ctx *ctx, fx__root *root, fx_ctx *parent, const fx_clock
     memset(ctx, 0, sizeof *ctx);
     ctx->root = root;
     ctx->parent = parent;
+    atomic_init(&ctx->head.flags, 0);
     atomic_init(&ctx->canceled, false);
     ctx->clock = clock;
     fx__record_init(ctx);
@@ -78,8 +79,11 @@ static fx_ctx *child_new(fx_ctx *parent, const fx_clock *clock,
         ctx->deadline = deadline;
         ctx->dl_head = ctx;
     }
-    atomic_store_explicit(&ctx->canceled,
-                          atomic_load_explicit(&parent->canceled, memory_order_relaxed),
+    bool canceled = atomic_load_explicit(&parent->canceled, memory_order_relaxed);
+    atomic_store_explicit(&ctx->canceled, canceled, memory_order_release);
+    atomic_store_explicit(&ctx->head.flags,
+                          (unsigned char)((canceled ? FX__CTX_CANCELED : 0u) |
+                                          (ctx->dl_head != NULL ? FX__CTX_DEADLINE : 0u)),
                           memory_order_release);
     ctx->next_sibling = parent->children;
     if (parent->children != NULL) parent->children->prev_sibling = ctx;
@@ -111,6 +115,7 @@ static void cancel_locked(fx_ctx *ctx)
 {
     if (atomic_load_explicit(&ctx->canceled, memory_order_relaxed)) return;  /* subtree already is */
     atomic_store_explicit(&ctx->canceled, true, memory_order_release);
+    atomic_fetch_or_explicit(&ctx->head.flags, (unsigned char)FX__CTX_CANCELED, memory_order_release);
     for (fx__waiter *w = ctx->waiters; w != NULL; w = w->next) fx__waiter_wake(w);
     for (fx_ctx *c = ctx->children; c != NULL; c = c->next_sibling) cancel_locked(c);
 }
@@ -130,10 +135,13 @@ static bool past_deadline(const fx_ctx *ctx)
     return false;
 }
 
-bool fx_ctx_done(const fx_ctx *ctx)
+/* The external definition of the inline function in ctx.h. */
+extern inline bool fx_ctx_done(const fx_ctx *ctx);
+
+bool fx__ctx_done_slow(const fx_ctx *ctx, unsigned flags)
 {
-    if (atomic_load_explicit(&ctx->canceled, memory_order_acquire)) return true;
-    return FX_UNLIKELY(ctx->dl_head != NULL) && past_deadline(ctx);
+    if (flags & FX__CTX_CANCELED) return true;
+    return ctx->dl_head != NULL && past_deadline(ctx);
 }
 
 int fx_ctx_err(const fx_ctx *ctx)
@@ -229,14 +237,7 @@ char *fx_strdup(fx_ctx *ctx, const char *s)
 
 char *fx_vsprintf(fx_ctx *ctx, const char *fmt, va_list ap)
 {
-    va_list cp;
-    va_copy(cp, ap);
-    int len = vsnprintf(NULL, 0, fmt, cp);
-    va_end(cp);
-    if (len < 0) return NULL;
-    char *p = fx_alloc(ctx, (size_t)len + 1);
-    if (p != NULL) vsnprintf(p, (size_t)len + 1, fmt, ap);
-    return p;
+    return fx__arena_vsprintf(&ctx->root->arena, fmt, ap);
 }
 
 char *fx_sprintf(fx_ctx *ctx, const char *fmt, ...)

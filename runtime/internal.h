@@ -6,6 +6,7 @@
 #include <fluxus/fluxus.h>
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,17 +45,58 @@ void fx__waiter_wake(fx__waiter *w);
 typedef struct fx__chunk fx__chunk;
 
 /* Chunked bump allocator. Small requests bump through a list of equal
- * chunks; large ones get a chunk each. Reset keeps every chunk. All fields
- * guarded by mu. */
+ * chunks; large ones get a chunk each. Reset keeps every chunk.
+ *
+ * The owner (the thread that made the arena or last reset it) bumps through
+ * a chunk of its own without locking: own_cur/own_end are touched by the
+ * owner only (and by init/reset, which run alone). Every other thread
+ * allocates under mu from the shared chunk. Both take fresh chunks from
+ * the list under mu. */
 typedef struct fx__arena {
-    pthread_mutex_t mu;
-    fx__chunk *small_head;   /* small chunks in allocation order */
-    fx__chunk *small_cur;    /* the one being bumped; those after it are empty */
-    fx__chunk *big;          /* large-request chunks, used or free */
+    _Atomic(const void *) owner;  /* the owner's fx__arena_self(); written by init/reset */
+    char *own_cur, *own_end;      /* owner only: the free part of its chunk */
+    pthread_mutex_t mu;           /* guards every field below */
+    char *shared_cur, *shared_end;/* the free part of the other threads' chunk */
+    fx__chunk *small_head;        /* small chunks in the order they were first taken */
+    fx__chunk *small_next;        /* the first one not handed out since the last reset */
+    fx__chunk *small_tail;        /* the last one, for appending */
+    fx__chunk *big;               /* large-request chunks, used or free */
+    size_t big_used;              /* how many big chunks are handed out */
 } fx__arena;
 
 void  fx__arena_init(fx__arena *a);
-void *fx__arena_alloc(fx__arena *a, size_t n);
+/* Any size, any thread; fx__arena_alloc is the owner's inline fast path. */
+void *fx__arena_alloc_slow(fx__arena *a, size_t n);
+
+#define FX__ARENA_ALIGN _Alignof(max_align_t)
+#define FX__ARENA_CHUNK ((size_t)8192)
+#define FX__ARENA_BIG   (FX__ARENA_CHUNK / 4)   /* larger requests get a chunk of their own */
+
+/* A byte per thread: its address tells the threads apart. */
+extern _Thread_local char fx__thread_token;
+
+static inline bool fx__arena_is_owner(const fx__arena *a)
+{
+    return atomic_load_explicit(&a->owner, memory_order_relaxed) == (const void *)&fx__thread_token;
+}
+
+static inline void *fx__arena_alloc(fx__arena *a, size_t n)
+{
+    if (FX_LIKELY(n - 1 < FX__ARENA_BIG) && FX_LIKELY(fx__arena_is_owner(a))) {
+        n = (n + FX__ARENA_ALIGN - 1) & ~(size_t)(FX__ARENA_ALIGN - 1);
+        if (FX_LIKELY((size_t)(a->own_end - a->own_cur) >= n)) {
+            void *p = a->own_cur;
+            a->own_cur += n;
+            return p;
+        }
+    }
+    return fx__arena_alloc_slow(a, n);
+}
+/* printf into the arena: formatted once, straight into the owner's free
+ * space when it fits. NULL on OOM or a format error. */
+char *fx__arena_vsprintf(fx__arena *a, const char *fmt, va_list ap);
+/* Everything free again; the caller becomes the owner. No other thread may
+ * be allocating. */
 void  fx__arena_reset(fx__arena *a);
 void  fx__arena_destroy(fx__arena *a);
 
@@ -69,6 +111,9 @@ typedef enum fx__rec_state {
 typedef struct fx__root fx__root;
 
 struct fx_ctx {
+    struct fx__ctx_head head;           /* first (fluxus/ctx.h): flags read by the inline
+                                           fx_ctx_done; CANCELED mirrors `canceled`, set
+                                           under tree_mu; DEADLINE = dl_head != NULL */
     fx__root *root;                     /* immutable */
     fx_ctx *parent;                     /* immutable; NULL for a root */
     fx_ctx *children;                   /* tree_mu */

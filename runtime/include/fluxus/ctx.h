@@ -63,9 +63,13 @@ fx_ctx *fx_ctx_with_deadline(fx_ctx *parent, const fx_clock *clock, int64_t dead
 void fx_ctx_cancel(fx_ctx *ctx);
 
 /* True once ctx is cancelled or one of its deadlines has passed. Cheap: one
- * atomic load, plus a clock read per deadline when one is set. Long stages
- * poll it. Any thread. */
-bool fx_ctx_done(const fx_ctx *ctx);
+ * atomic load of a flag byte, inline; a clock read per deadline only when
+ * the context has one. Long stages poll it. Any thread. */
+#ifndef __cplusplus
+inline bool fx_ctx_done(const fx_ctx *ctx);
+#else
+bool fx_ctx_done(const fx_ctx *ctx);   /* the out-of-line definition */
+#endif
 
 /* 0 while not done; FX_ECANCELED when ctx or an ancestor was cancelled;
  * otherwise FX_EDEADLINE when one of its deadlines has passed. Cancellation
@@ -83,20 +87,25 @@ void fx_ctx_free(fx_ctx *ctx);
 
 /* n bytes from the root's arena, aligned to max_align_t, valid until the
  * root is reset or freed; never free them yourself. n == 0 returns a valid,
- * distinct pointer. NULL on OOM. Thread-safe (one mutex per tree). */
+ * distinct pointer. NULL on OOM. Thread-safe: the thread that made the
+ * root or last reset it allocates without locking, any other thread under
+ * one mutex per tree. */
 void *fx_alloc(fx_ctx *ctx, size_t n);
 
 /* Copy of s in the arena (as fx_alloc). s NULL -> NULL. NULL on OOM. */
 char *fx_strdup(fx_ctx *ctx, const char *s);
 
-/* printf into the arena (as fx_alloc). NULL on OOM or a format error. */
+/* printf into the arena (as fx_alloc), formatted once when it fits in the
+ * free space at hand. NULL on OOM or a format error. */
 char *fx_sprintf(fx_ctx *ctx, const char *fmt, ...) FX__PRINTF(2, 3);
 char *fx_vsprintf(fx_ctx *ctx, const char *fmt, va_list ap);
 
 /* Clears ctx's error record. On a root it also frees all the arena's items
  * at once while keeping its memory, so the next run of the same shape calls
  * no malloc at all; the root must then have no children (asserted).
- * Cancellation and deadlines are not reset. Call between runs. */
+ * Cancellation and deadlines are not reset. Call between runs, when no
+ * other thread uses the tree; the calling thread then allocates from the
+ * arena without locking. */
 void fx_ctx_reset(fx_ctx *ctx);
 
 /* The last failure recorded in this ctx (each context has its own record;
@@ -112,5 +121,32 @@ const fx_error *fx_ctx_error(const fx_ctx *ctx);
  * recorded and returned as FX_EINVAL. If the arena is out of memory the
  * record is kept inside the ctx, without its message. */
 int fx_fail(fx_ctx *ctx, int code, const char *fmt, ...) FX__PRINTF(3, 4);
+
+/* ---- private: what the inline fx_ctx_done reads. Not API.
+ *
+ * Every fx_ctx starts with this head (the rest of the struct is private to
+ * libfluxus, runtime/internal.h). `flags` is FX__CTX_CANCELED once ctx is
+ * cancelled (permanent) | FX__CTX_DEADLINE when ctx or an ancestor has a
+ * deadline (immutable), so a context with neither is not done after one
+ * load and one branch; fx__ctx_done_slow looks at the deadlines. */
+#ifndef __cplusplus
+#include <stdatomic.h>
+
+#define FX__CTX_CANCELED 1u
+#define FX__CTX_DEADLINE 2u
+
+struct fx__ctx_head {
+    _Atomic unsigned char flags;
+};
+
+bool fx__ctx_done_slow(const fx_ctx *ctx, unsigned flags);
+
+inline bool fx_ctx_done(const fx_ctx *ctx)
+{
+    unsigned flags = atomic_load_explicit(&((const struct fx__ctx_head *)(const void *)ctx)->flags,
+                                          memory_order_acquire);
+    return FX_UNLIKELY(flags != 0) && fx__ctx_done_slow(ctx, flags);
+}
+#endif
 
 #endif /* FLUXUS_CTX_H */
