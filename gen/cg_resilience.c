@@ -280,7 +280,12 @@ static void body_retry(Gen *g, const Comp *k)
     put(g, "        if (attempt >= %s) {\n            rc = fx__error_record(ctx, FX_ERETRY_EXHAUSTED, ", attempts);
     put_label(g, k);
     put(g, ", attempt, err, NULL);\n            break;\n        }\n");
-    put(g, "        int64_t wait = fx_retry_backoff(p->%s, attempt - 1);\n", member(g, "retry", k));
+    const Expr *b = opt(k, "backoff");
+    if (b == NULL || (b->kind != EX_REF && strcmp(b->name, "constant") == 0 && b->args[0].value->ival <= 0))
+        put(g, "        const int64_t wait = 0;   /* %s: no clock, no sleep */\n",
+            b == NULL ? "no backoff" : "constant(0)");
+    else
+        put(g, "        int64_t wait = fx_retry_backoff(p->%s, attempt - 1);\n", member(g, "retry", k));
     put(g, "        if (FX_UNLIKELY(observed))   /* the try about to run, the last one's error, the wait */\n"
            "            fx_observe_event(p->rt, ctx, &(fx_event){ .kind = FX_EVENT_RETRY_ATTEMPT,\n"
            "                             .component = %s, .value = wait, .index = attempt + 1, .code = rc });\n",

@@ -31,8 +31,9 @@ typedef struct bucket {
 } bucket;
 
 struct fx_circuit_breaker {
-    _Atomic uint64_t word;              /* gen | state | consecutive failures; stored under mu,
-                                           CAS'd lock-free for the failure count only */
+    struct fx__breaker_head head;       /* first (resilience.h): head.word is gen | state |
+                                           consecutive failures, stored under mu, CAS'd
+                                           lock-free for the failure count only */
     _Atomic int64_t opened_at;          /* clock time of the last move to open; written under mu */
     atomic_bool forced;                 /* held open by force_open; written under mu */
     pthread_mutex_t mu;
@@ -69,7 +70,8 @@ fx_circuit_breaker *fx_circuit_breaker_new(const fx_circuit_breaker_config *cfg)
     cb->windowed = c->failure_rate >= 0 || c->slow_rate >= 0;
     if (cb->windowed && c->window_ns <= 0) c->window_ns = FX_CIRCUIT_DEFAULT_WINDOW_NS;
     cb->bucket_ns = c->window_ns / FX_CIRCUIT_BUCKETS > 0 ? c->window_ns / FX_CIRCUIT_BUCKETS : 1;
-    atomic_init(&cb->word, W_MAKE(0, FX_CIRCUIT_CLOSED, 0));
+    atomic_init(&cb->head.word, W_MAKE(0, FX_CIRCUIT_CLOSED, 0));
+    cb->head.plain = !cb->windowed && c->slow_call_ns <= 0;
     atomic_init(&cb->opened_at, 0);
     atomic_init(&cb->forced, false);
     FX__MUST(pthread_mutex_init(&cb->mu, NULL));
@@ -96,15 +98,15 @@ const char *fx_circuit_state_name(fx_circuit_state s)
 
 fx_circuit_state fx_circuit_breaker_state(const fx_circuit_breaker *cb)
 {
-    return W_STATE(atomic_load_explicit(&cb->word, memory_order_acquire));
+    return W_STATE(atomic_load_explicit(&cb->head.word, memory_order_acquire));
 }
 
 /* mu held: moves to `to` in a new generation with every count cleared. */
 static void set_state_locked(fx_circuit_breaker *cb, fx_circuit_state to, transition *t)
 {
-    uint64_t w = atomic_load_explicit(&cb->word, memory_order_relaxed);
+    uint64_t w = atomic_load_explicit(&cb->head.word, memory_order_relaxed);
     if (to == FX_CIRCUIT_OPEN) atomic_store_explicit(&cb->opened_at, now_of(cb), memory_order_relaxed);
-    atomic_store_explicit(&cb->word, W_MAKE(W_GEN(w) + 1, to, 0), memory_order_release);
+    atomic_store_explicit(&cb->head.word, W_MAKE(W_GEN(w) + 1, to, 0), memory_order_release);
     cb->in_flight = 0;
     cb->successes = 0;
     for (size_t i = 0; i < FX_CIRCUIT_BUCKETS; i++) cb->win[i] = (bucket){ .epoch = INT64_MIN };
@@ -133,9 +135,14 @@ static bool open_holds(const fx_circuit_breaker *cb, int64_t now)
     return now - opened < cb->cfg.reset_ns;
 }
 
-int fx_circuit_breaker_enter(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circuit_call *call)
+/* The external definitions of the inline functions in resilience.h. */
+extern inline int fx_circuit_breaker_enter(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circuit_call *call);
+extern inline void fx_circuit_breaker_exit(fx_circuit_breaker *cb, fx_ctx *ctx, const fx_circuit_call *call,
+                                           int rc);
+
+int fx__circuit_breaker_enter_slow(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circuit_call *call)
 {
-    uint64_t w = atomic_load_explicit(&cb->word, memory_order_acquire);
+    uint64_t w = atomic_load_explicit(&cb->head.word, memory_order_acquire);
     int64_t now = cb->cfg.slow_call_ns > 0 || W_STATE(w) != FX_CIRCUIT_CLOSED ? now_of(cb) : 0;
     *call = (fx_circuit_call){ .gen = W_GEN(w), .half_open = false, .start_ns = now };
     if (W_STATE(w) == FX_CIRCUIT_CLOSED) return 0;
@@ -144,10 +151,10 @@ int fx_circuit_breaker_enter(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circuit_cal
     transition t = { 0 };
     int rc = FX_ECIRCUIT_OPEN;
     FX__MUST(pthread_mutex_lock(&cb->mu));
-    w = atomic_load_explicit(&cb->word, memory_order_relaxed);
+    w = atomic_load_explicit(&cb->head.word, memory_order_relaxed);
     if (W_STATE(w) == FX_CIRCUIT_OPEN && !open_holds(cb, now)) {
         set_state_locked(cb, FX_CIRCUIT_HALF_OPEN, &t);   /* the first call after reset */
-        w = atomic_load_explicit(&cb->word, memory_order_relaxed);
+        w = atomic_load_explicit(&cb->head.word, memory_order_relaxed);
     }
     switch (W_STATE(w)) {
     case FX_CIRCUIT_CLOSED:            /* reset meanwhile */
@@ -209,28 +216,28 @@ static bool window_record_locked(fx_circuit_breaker *cb, int64_t now, bool faile
 /* A closed call ended, no window: the lock-free consecutive-failure count. */
 static void exit_closed_consecutive(fx_circuit_breaker *cb, fx_ctx *ctx, uint32_t gen, bool failed)
 {
-    uint64_t w = atomic_load_explicit(&cb->word, memory_order_acquire);
+    uint64_t w = atomic_load_explicit(&cb->head.word, memory_order_acquire);
     for (;;) {
         if (W_GEN(w) != gen || W_STATE(w) != FX_CIRCUIT_CLOSED) return;
         uint32_t fails = W_FAILS(w);
         if (!failed) {
             if (fails == 0) return;    /* the common case: no write at all */
-            if (atomic_compare_exchange_weak(&cb->word, &w, W_MAKE(gen, FX_CIRCUIT_CLOSED, 0))) return;
+            if (atomic_compare_exchange_weak(&cb->head.word, &w, W_MAKE(gen, FX_CIRCUIT_CLOSED, 0))) return;
             continue;
         }
         if (cb->cfg.failures <= 0) return;
         if (fails + 1 >= (uint32_t)cb->cfg.failures) break;
-        if (atomic_compare_exchange_weak(&cb->word, &w, W_MAKE(gen, FX_CIRCUIT_CLOSED, fails + 1))) return;
+        if (atomic_compare_exchange_weak(&cb->head.word, &w, W_MAKE(gen, FX_CIRCUIT_CLOSED, fails + 1))) return;
     }
     transition t = { 0 };
     FX__MUST(pthread_mutex_lock(&cb->mu));
-    w = atomic_load_explicit(&cb->word, memory_order_relaxed);
+    w = atomic_load_explicit(&cb->head.word, memory_order_relaxed);
     if (W_GEN(w) == gen && W_STATE(w) == FX_CIRCUIT_CLOSED) set_state_locked(cb, FX_CIRCUIT_OPEN, &t);
     FX__MUST(pthread_mutex_unlock(&cb->mu));
     report(cb, ctx, &t);
 }
 
-void fx_circuit_breaker_exit(fx_circuit_breaker *cb, fx_ctx *ctx, const fx_circuit_call *call, int rc)
+void fx__circuit_breaker_exit_slow(fx_circuit_breaker *cb, fx_ctx *ctx, const fx_circuit_call *call, int rc)
 {
     const fx_circuit_breaker_config *c = &cb->cfg;
     bool ignored = rc == FX_ECANCELED || rc == FX_EFILTERED;
@@ -244,7 +251,7 @@ void fx_circuit_breaker_exit(fx_circuit_breaker *cb, fx_ctx *ctx, const fx_circu
     }
     transition t = { 0 };
     FX__MUST(pthread_mutex_lock(&cb->mu));
-    uint64_t w = atomic_load_explicit(&cb->word, memory_order_relaxed);
+    uint64_t w = atomic_load_explicit(&cb->head.word, memory_order_relaxed);
     if (W_GEN(w) != call->gen) {
         /* the breaker moved on: this result belongs to an older state */
     } else if (call->half_open) {
@@ -260,7 +267,7 @@ void fx_circuit_breaker_exit(fx_circuit_breaker *cb, fx_ctx *ctx, const fx_circu
         if (c->failures > 0) {
             uint32_t fails = failed ? W_FAILS(w) + 1 : 0;
             open = open || (failed && fails >= (uint32_t)c->failures);
-            atomic_store_explicit(&cb->word, W_MAKE(W_GEN(w), FX_CIRCUIT_CLOSED, fails), memory_order_release);
+            atomic_store_explicit(&cb->head.word, W_MAKE(W_GEN(w), FX_CIRCUIT_CLOSED, fails), memory_order_release);
         }
         if (open) set_state_locked(cb, FX_CIRCUIT_OPEN, &t);
     }

@@ -16,7 +16,7 @@
  * to leave, when its token no longer fits its bound). A waiter sleeps on a
  * child of its own ctx, so the limiter wakes it by cancelling that child.
  *
- * Lock: mu guards everything but `unlimited`, which is also readable
+ * Lock: mu guards everything but `fast.unlimited`, which is also readable
  * lock-free (rate inf takes no lock). Lock order: mu, then a ctx tree. */
 #include "internal.h"
 
@@ -35,8 +35,9 @@ typedef struct lim_waiter {
 } lim_waiter;
 
 struct fx_rate_limiter {
+    struct fx__limiter_head fast;       /* first (resilience.h): fast.unlimited = rate is inf;
+                                           written under mu, read lock-free */
     pthread_mutex_t mu;
-    atomic_bool unlimited;              /* rate is inf; written under mu */
     double rate;                        /* tokens per second, >= 0 (finite when !unlimited) */
     int burst;
     double tokens;                      /* nano-tokens; negative = reserved by waiters */
@@ -56,7 +57,7 @@ fx_rate_limiter *fx_rate_limiter_new(const fx_rate_limiter_config *cfg)
     rl->cfg = *cfg;
     FX__MUST(pthread_mutex_init(&rl->mu, NULL));
     double r = clean_rate(cfg->rate);
-    atomic_init(&rl->unlimited, isinf(r));
+    atomic_init(&rl->fast.unlimited, isinf(r));
     rl->rate = isinf(r) ? 0 : r;
     rl->burst = cfg->burst < 0 ? 0 : cfg->burst;
     rl->tokens = (double)rl->burst * NANO;
@@ -122,7 +123,7 @@ static void replan_locked(fx_rate_limiter *rl, int64_t now, size_t extra)
     double full = (double)rl->burst * NANO;
     double t = rl->tokens + (double)(rl->nwaiters + extra) * NANO;
     rl->tokens = t > full ? full : t;
-    bool unlimited = atomic_load_explicit(&rl->unlimited, memory_order_relaxed);
+    bool unlimited = atomic_load_explicit(&rl->fast.unlimited, memory_order_relaxed);
     for (lim_waiter *w = rl->head, *next; w != NULL; w = next) {
         next = w->next;
         int64_t at = unlimited ? now : reserve_locked(rl, now, w->deadline);
@@ -176,16 +177,19 @@ static int wait_in_line(fx_rate_limiter *rl, fx_ctx *ctx, lim_waiter *w)
     }
 }
 
-int fx_rate_limiter_acquire(fx_rate_limiter *rl, fx_ctx *ctx, int64_t wait_ns, int64_t *waited_ns)
+/* The external definition of the inline function in resilience.h. */
+extern inline int fx_rate_limiter_acquire(fx_rate_limiter *rl, fx_ctx *ctx, int64_t wait_ns, int64_t *waited_ns);
+
+int fx__rate_limiter_acquire_slow(fx_rate_limiter *rl, fx_ctx *ctx, int64_t wait_ns, int64_t *waited_ns)
 {
     if (waited_ns != NULL) *waited_ns = 0;
-    if (atomic_load_explicit(&rl->unlimited, memory_order_acquire)) return 0;
+    if (atomic_load_explicit(&rl->fast.unlimited, memory_order_acquire)) return 0;
     if (ctx == NULL) return FX_EINVAL;
     if (fx_ctx_done(ctx)) return fx_ctx_err(ctx);   /* a dead call spends no token */
     FX__MUST(pthread_mutex_lock(&rl->mu));
     int64_t start = fx_clock_now(rl->cfg.clock);
     int rc;
-    if (atomic_load_explicit(&rl->unlimited, memory_order_relaxed)) {
+    if (atomic_load_explicit(&rl->fast.unlimited, memory_order_relaxed)) {
         rc = 0;
     } else {
         refill_locked(rl, start);
@@ -224,11 +228,11 @@ int fx_rate_limiter_acquire(fx_rate_limiter *rl, fx_ctx *ctx, int64_t wait_ns, i
 
 bool fx_rate_limiter_allow(fx_rate_limiter *rl)
 {
-    if (atomic_load_explicit(&rl->unlimited, memory_order_acquire)) return true;
+    if (atomic_load_explicit(&rl->fast.unlimited, memory_order_acquire)) return true;
     FX__MUST(pthread_mutex_lock(&rl->mu));
     int64_t now = fx_clock_now(rl->cfg.clock);
     bool ok = false;
-    if (atomic_load_explicit(&rl->unlimited, memory_order_relaxed)) {
+    if (atomic_load_explicit(&rl->fast.unlimited, memory_order_relaxed)) {
         ok = true;
     } else {
         refill_locked(rl, now);
@@ -244,14 +248,14 @@ void fx_rate_limiter_set_rate(fx_rate_limiter *rl, double per_second)
     double r = clean_rate(per_second);
     FX__MUST(pthread_mutex_lock(&rl->mu));
     int64_t now = fx_clock_now(rl->cfg.clock);
-    bool was_unlimited = atomic_load_explicit(&rl->unlimited, memory_order_relaxed);
+    bool was_unlimited = atomic_load_explicit(&rl->fast.unlimited, memory_order_relaxed);
     refill_locked(rl, now);           /* what was earned at the old rate is kept */
     if (was_unlimited && !isinf(r)) {
         rl->tokens = (double)rl->burst * NANO;
         rl->last = now;
     }
     rl->rate = isinf(r) ? 0 : r;
-    atomic_store_explicit(&rl->unlimited, isinf(r), memory_order_release);
+    atomic_store_explicit(&rl->fast.unlimited, isinf(r), memory_order_release);
     replan_locked(rl, now, 0);
     FX__MUST(pthread_mutex_unlock(&rl->mu));
 }
@@ -272,7 +276,7 @@ double fx_rate_limiter_rate(const fx_rate_limiter *rl)
 {
     fx_rate_limiter *m = (fx_rate_limiter *)(uintptr_t)rl;   /* the lock is not part of the value */
     FX__MUST(pthread_mutex_lock(&m->mu));
-    double r = atomic_load_explicit(&m->unlimited, memory_order_relaxed) ? INFINITY : m->rate;
+    double r = atomic_load_explicit(&m->fast.unlimited, memory_order_relaxed) ? INFINITY : m->rate;
     FX__MUST(pthread_mutex_unlock(&m->mu));
     return r;
 }

@@ -149,14 +149,24 @@ typedef struct fx_circuit_call {
 
 /* 0 when the call may run, FX_ECIRCUIT_OPEN when it is rejected (nothing to
  * exit then). ctx (may be NULL) is only used for events. Lock-free while
- * the breaker is closed and has no window. */
+ * the breaker is closed and has no window; inline (one atomic load) while
+ * it is closed and has no slow-call rule. */
+#ifndef __cplusplus
+inline int fx_circuit_breaker_enter(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circuit_call *call);
+#else
 int fx_circuit_breaker_enter(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circuit_call *call);
+#endif
 
 /* Ends an admitted call with its result rc: 0 is a success; FX_ECANCELED
  * and FX_EFILTERED count as neither; every other code is a failure. A call
  * whose breaker changed state since it entered only frees its half-open
- * slot. */
+ * slot. Inline and store-free for a success after a success (closed, no
+ * window, no slow-call rule), as a hand-written breaker. */
+#ifndef __cplusplus
+inline void fx_circuit_breaker_exit(fx_circuit_breaker *cb, fx_ctx *ctx, const fx_circuit_call *call, int rc);
+#else
 void fx_circuit_breaker_exit(fx_circuit_breaker *cb, fx_ctx *ctx, const fx_circuit_call *call, int rc);
+#endif
 
 /* ================================================================ rate limiter */
 
@@ -196,9 +206,13 @@ void fx_rate_limiter_free(fx_rate_limiter *rl);
  *                      to those behind it);
  *   FX_EINVAL          ctx is NULL; FX_ENOMEM when the wait's child context
  *                      cannot be made.
- * Rate inf: 0 at once, no lock. A rate or burst change wakes every waiter
- * and re-plans the line at the new rate. */
+ * Rate inf: 0 at once, inline, no lock. A rate or burst change wakes every
+ * waiter and re-plans the line at the new rate. */
+#ifndef __cplusplus
+inline int fx_rate_limiter_acquire(fx_rate_limiter *rl, fx_ctx *ctx, int64_t wait_ns, int64_t *waited_ns);
+#else
 int fx_rate_limiter_acquire(fx_rate_limiter *rl, fx_ctx *ctx, int64_t wait_ns, int64_t *waited_ns);
+#endif
 
 /* Sets the rate (tokens per second; INFINITY = unlimited; < 0 or NaN = 0).
  * Tokens earned so far at the old rate are kept; going from unlimited to a
@@ -223,5 +237,60 @@ int fx_rate_limiter_burst(const fx_rate_limiter *rl);
  * FX_EDEADLINE, FX_ECIRCUIT_OPEN, FX_EFILTERED and FX_ENOROUTE (err's own
  * code; causes are not looked at). err NULL -> false. Pure; any thread. */
 bool fx_dlq_default_when(const fx_error *err);
+
+/* ================================================================ private: the inline fast paths
+ *
+ * Not API. A breaker and a limiter start with these heads (the rest of each
+ * struct is private to libfluxus); the inline functions above read them and
+ * call the out-of-line fx__*_slow for everything but the common case. */
+#ifndef __cplusplus
+#include <stdatomic.h>
+
+struct fx__breaker_head {
+    _Atomic uint64_t word;      /* generation << 34 | state << 32 | consecutive failures */
+    bool plain;                 /* immutable: no window and no slow-call rule */
+};
+
+struct fx__limiter_head {
+    atomic_bool unlimited;      /* rate inf */
+};
+
+int  fx__circuit_breaker_enter_slow(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circuit_call *call);
+void fx__circuit_breaker_exit_slow(fx_circuit_breaker *cb, fx_ctx *ctx, const fx_circuit_call *call, int rc);
+int  fx__rate_limiter_acquire_slow(fx_rate_limiter *rl, fx_ctx *ctx, int64_t wait_ns, int64_t *waited_ns);
+
+inline int fx_circuit_breaker_enter(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circuit_call *call)
+{
+    const struct fx__breaker_head *h = (const struct fx__breaker_head *)(const void *)cb;
+    uint64_t w = atomic_load_explicit(&h->word, memory_order_acquire);
+    if (FX_LIKELY(h->plain && ((w >> 32) & 3u) == FX_CIRCUIT_CLOSED)) {
+        call->gen = (uint32_t)(w >> 34);
+        call->half_open = false;
+        call->start_ns = 0;
+        return 0;
+    }
+    return fx__circuit_breaker_enter_slow(cb, ctx, call);
+}
+
+inline void fx_circuit_breaker_exit(fx_circuit_breaker *cb, fx_ctx *ctx, const fx_circuit_call *call, int rc)
+{
+    const struct fx__breaker_head *h = (const struct fx__breaker_head *)(const void *)cb;
+    /* a success with no failure count to clear changes nothing, whatever the state */
+    if (FX_LIKELY(rc == 0 && h->plain && !call->half_open &&
+                  (uint32_t)atomic_load_explicit(&h->word, memory_order_acquire) == 0))
+        return;
+    fx__circuit_breaker_exit_slow(cb, ctx, call, rc);
+}
+
+inline int fx_rate_limiter_acquire(fx_rate_limiter *rl, fx_ctx *ctx, int64_t wait_ns, int64_t *waited_ns)
+{
+    const struct fx__limiter_head *h = (const struct fx__limiter_head *)(const void *)rl;
+    if (FX_LIKELY(atomic_load_explicit(&h->unlimited, memory_order_acquire))) {
+        if (waited_ns != NULL) *waited_ns = 0;
+        return 0;
+    }
+    return fx__rate_limiter_acquire_slow(rl, ctx, wait_ns, waited_ns);
+}
+#endif
 
 #endif /* FLUXUS_RESILIENCE_H */
