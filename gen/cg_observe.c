@@ -55,7 +55,7 @@ static void body_metrics(Gen *g, const Comp *k)
     put(g, "\" */\n");
     put_component(g, "metered", name, pg != NULL ? pg->kind : "FX_COMPONENT_COMBINATOR");
     put(g, "    fx_observation mobs;\n"
-           "    const bool observed = fx_runtime_observed(p->rt);\n"
+           "    const bool observed = p->observed;\n"
            "    if (FX_UNLIKELY(observed))\n"
            "        fx_observe_begin(p->rt, ctx, &metered, &mobs);\n"
            "    int rc = %s(p, ctx, in, out);\n"
@@ -89,7 +89,7 @@ static void body_trace(Gen *g, const Comp *k)
         put(g, "    };\n");
     }
     put(g, "    fx_observation tobs;\n"
-           "    const bool observed = fx_runtime_observed(p->rt);\n"
+           "    const bool observed = p->observed;\n"
            "    if (FX_UNLIKELY(observed))\n"
            "        fx_observe_trace_begin(p->rt, ctx, &traced, %s, %zu, %s, &tobs);\n"
            "    int rc = %s(p, ctx, in, out);\n"

@@ -678,13 +678,16 @@ static void body_stage(Gen *g, const Comp *k);
 static void body_pipeline(Gen *g, const Comp *k);
 static void body_chain(Gen *g, const Comp *k);
 static void body_on_error(Gen *g, const Comp *k);
+static void pipeline_members(Gen *g, const Comp *k);
+static void pipeline_init(Gen *g, const Comp *k);
 
 /* What the C back end knows how to write: the core ops here, the others in
  * the extension tables of cg_*.c (cgen.h). An op without a generator is
  * checked by sema but not generated yet: codegen reports it. */
 static const OpGenEntry core_ops[] = {
     {OP_STAGE, {.kind = "FX_COMPONENT_STAGE", .checks_ctx = true, .observed = true, .body = body_stage}},
-    {OP_PIPELINE, {.kind = "FX_COMPONENT_PIPELINE", .checks_ctx = false, .observed = true, .body = body_pipeline}},
+    {OP_PIPELINE, {.kind = "FX_COMPONENT_PIPELINE", .checks_ctx = false, .observed = true, .body = body_pipeline,
+                   .members = pipeline_members, .init = pipeline_init}},
     {OP_CHAIN, {.kind = "FX_COMPONENT_CHAIN", .checks_ctx = false, .observed = false, .body = body_chain}},
     {OP_ON_ERROR, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .body = body_on_error}},
     {OP_NONE, {.kind = NULL}},
@@ -848,6 +851,16 @@ static void put_comp_comment(Gen *g, const Comp *k)
     put(g, ", %s:%d) */\n", g->fx_base, k->loc.line);
 }
 
+/* True when k's first act is its own fx_observe_begin and its last its
+ * fx_observe_end: an observed op, or metrics() passing through to one. */
+static bool observed_through(const Comp *k)
+{
+    const OpGen *og = cg_op(k->op);
+    if (og != NULL && og->observed)
+        return true;
+    return k->op == OP_METRICS && k->nkids > 0 && observed_through(k->kids[0]);
+}
+
 /* Writes the function of component k, after those of its parts. */
 static void emit_component(Gen *g, const Comp *k)
 {
@@ -866,11 +879,14 @@ static void emit_component(Gen *g, const Comp *k)
         put(g, ");\n");
     }
     if (og->observed) {
+        /* n0 around one observed part: both timed by the same two clock reads */
+        bool lending = k->id == 0 && k->nkids == 1 && observed_through(k->kids[0]);
         put(g, "    fx_observation obs;\n"
-               "    const bool observed = fx_runtime_observed(p->rt);\n"
+               "    const bool observed = p->observed;\n"
                "    if (FX_UNLIKELY(observed))\n"
-               "        fx_observe_begin(p->rt, ctx, &%s_components[%d], &obs);\n\n",
-            g->pfx, k->id);
+               "        fx_observe_begin%s(p->rt, ctx, &%s_components[%d], &obs);%s\n\n",
+            lending ? "_lending" : "", g->pfx, k->id,
+            lending ? "   /* the part's clock reads time us too */" : "");
     }
     og->body(g, k);   /* declares `int rc` and leaves the result in it */
     if (og->observed) {
@@ -920,6 +936,21 @@ static void body_pipeline(Gen *g, const Comp *k)
                "        *out = result;\n", partial, partial_why(partial));
     else
         put(g, "    if (rc == 0)\n        *out = result;\n");
+}
+
+/* The instance keeps fx_runtime_observed(rt), which never changes for a
+ * runtime: components test one byte of the instance instead of the
+ * runtime's flag behind p->rt. n0 only (a nested pipeline is part of it). */
+static void pipeline_members(Gen *g, const Comp *k)
+{
+    if (k->id == 0)
+        put(g, "    bool observed;   /* fx_runtime_observed(rt), read once in %s_new */\n", g->api);
+}
+
+static void pipeline_init(Gen *g, const Comp *k)
+{
+    if (k->id == 0)
+        put(g, "    p->observed = fx_runtime_observed(rt);\n");
 }
 
 /* Straight-line calls through temporaries; stops at the first error; *out
@@ -1026,7 +1057,8 @@ static void emit_pipeline_impl(Gen *g, const Decl *d)
         "STATE_CHECK", nstate > 0 ? "    if (state == NULL)\n        return NULL;\n" : "",
         "STATE_COPY", nstate > 0 ? "    p->state = *state;\n" : "",
         "INIT", init, "FINI", run_hooks(g, HOOK_FINI),
-        "FAIL", *init ? sprintf_intern(c, "\nfail:\n    %s_free(p);\n    return NULL;\n", g->api) : "",
+        "FAIL", strstr(init, "goto fail;") != NULL
+                    ? sprintf_intern(c, "\nfail:\n    %s_free(p);\n    return NULL;\n", g->api) : "",
         NULL,
     };
     template_render(g->out, "pipeline_api.c.in", kv_api);

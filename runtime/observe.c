@@ -80,7 +80,35 @@ static void obs_init(fx_observation *obs, fx_ctx *ctx)
     obs->has_remote = false;
     obs->pending = false;
     obs->entered = false;
+    obs->lend = false;
+    obs->has_end = false;
+    obs->lender = NULL;
     obs->child_kind = -1;
+}
+
+/* The start of a component's observation: borrowed from a lending
+ * observation right above it that has not lent it yet, else the clock. */
+static int64_t start_time(fx_runtime *rt, fx_observation *obs)
+{
+    fx_observation *up = obs->up;
+    if (up != NULL && up->lend) {
+        up->lend = false;
+        obs->lender = up;
+        return up->start_ns;
+    }
+    return fx_clock_now(fx_runtime_clock(rt));
+}
+
+/* The end of a component's observation, lent back to its lender. */
+static int64_t end_time(fx_runtime *rt, fx_observation *obs)
+{
+    if (obs->has_end) return obs->end_ns;
+    int64_t now = fx_clock_now(fx_runtime_clock(rt));
+    if (obs->lender != NULL) {
+        obs->lender->end_ns = now;
+        obs->lender->has_end = true;
+    }
+    return now;
 }
 
 /* Opens t's span for c under ctx's current span and makes obs current. A
@@ -134,13 +162,18 @@ static void span_close(const fx_tracer *t, fx_ctx *ctx, fx_observation *obs,
 
 /* ------------------------------------------------------------ components */
 
-void fx_observe_begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs)
+static void begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, bool lending)
 {
     if (rt == NULL) rt = fx_runtime_default();
     const fx_metrics *m = fx__runtime_metrics(rt);
     const fx_tracer *t = fx__runtime_tracer(rt);
-    obs->start_ns = fx_clock_now(fx_runtime_clock(rt));
     obs_init(obs, ctx);
+    obs->start_ns = start_time(rt, obs);
+    if (lending && ctx != NULL) {
+        obs->lend = true;
+        ctx->span = obs;          /* where the part finds it; a tracer's span_open re-does this */
+        obs->entered = true;
+    }
     if (m != NULL) {
         if (c->kind == FX_COMPONENT_PIPELINE) {
             if (m->pipeline_started != NULL) m->pipeline_started(m->user, c);
@@ -151,12 +184,22 @@ void fx_observe_begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_obs
     if (t != NULL) span_open(t, ctx, c, obs);
 }
 
+void fx_observe_begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs)
+{
+    begin(rt, ctx, c, obs, false);
+}
+
+void fx_observe_begin_lending(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs)
+{
+    begin(rt, ctx, c, obs, true);
+}
+
 void fx_observe_end(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc)
 {
     if (rt == NULL) rt = fx_runtime_default();
     const fx_metrics *m = fx__runtime_metrics(rt);
     const fx_tracer *t = fx__runtime_tracer(rt);
-    int64_t duration = fx_clock_now(fx_runtime_clock(rt)) - obs->start_ns;
+    int64_t duration = end_time(rt, obs) - obs->start_ns;
     if (m != NULL) {
         if (c->kind == FX_COMPONENT_PIPELINE) {
             if (m->pipeline_completed != NULL) m->pipeline_completed(m->user, c, duration, rc);
@@ -167,6 +210,7 @@ void fx_observe_end(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_obser
         }
     }
     if (t != NULL) span_close(t, ctx, obs, duration, true, rc);
+    else if (ctx != NULL && obs->entered) ctx->span = obs->up;   /* a lending one without tracer */
 }
 
 /* ------------------------------------------------------------ child spans */

@@ -167,6 +167,11 @@ typedef struct fx_observation {
     bool has_remote;
     bool pending;              /* trace() deferring to the observed component inside it */
     bool entered;              /* this observation is ctx's current one (end restores) */
+    bool lend;                 /* begun by fx_observe_begin_lending: its first observed part
+                                  takes start_ns instead of reading the clock */
+    bool has_end;              /* end_ns was lent back by that part */
+    int64_t end_ns;
+    struct fx_observation *lender;   /* the lending observation this one borrowed from */
     signed char child_kind;    /* fx_child_kind of a child span, or -1 */
     fx_component child;        /* fx_observe_child_begin: the span's name lives in child_name */
     char child_name[64];
@@ -200,6 +205,16 @@ void fx_observe_begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_obs
  * rc, else fx_strerror(rc)), then end_span; ctx's current span goes back to
  * obs->parent_span. Same thread as the matching begin; never fails. */
 void fx_observe_end(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc);
+
+/* fx_observe_begin for a component whose body is one observed component,
+ * called right after this returns and returning right before the matching
+ * fx_observe_end (a pipeline whose body is one stage): that component's
+ * begin and end reuse this observation's clock reads, so the two are timed
+ * with two reads instead of four (their durations are then equal). The
+ * observation is ctx's current one until its end, with or without a tracer
+ * (ctx must not be NULL for the lending to happen). Same contract as
+ * fx_observe_begin otherwise. */
+void fx_observe_begin_lending(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs);
 
 /* Reports ev: to the metrics' event callback, and as an event on ctx's
  * current span (add_event). rt NULL = the default runtime; ctx may be NULL.
