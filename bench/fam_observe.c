@@ -1,8 +1,10 @@
 /* bench/fam_observe.c — MetricatedStage without a collector, with a counting
  * collector (go-fluxus's mockMetricsCollector), and with the built-in
- * Prometheus collector. */
+ * Prometheus collector; ObserveCost: the cost per stage of each way of
+ * observing (issue 5 item 6). */
 #include <string.h>
 
+#include <fluxus/otlp.h>
 #include <fluxus/prometheus.h>
 
 #include "bobserve.h"
@@ -155,6 +157,8 @@ static int limit_obs_run(void *v, size_t n)
     return 0;
 }
 
+static void register_observe_cost(void);
+
 void bench_register_observe(void)
 {
     static const obs_arg none = {0}, counting = {1}, prom = {2};
@@ -184,4 +188,189 @@ void bench_register_observe(void)
         .limit = {limit_obs_setup, limit_obs_run, limit_obs_teardown},
         .limit_note = "a direct call between two clock reads, then the counters",
     });
+    register_observe_cost();
+}
+
+/* ---------------------------------------------------------------- ObserveCost
+ *
+ * Issue 5 item 6: what observability costs per stage. Ten stages of x + 1
+ * (observe.fx `costed`) with nothing configured, with a no-op collector
+ * (every component callback set, each doing nothing: the cost of the
+ * events themselves), with the built-in Prometheus collector, with a no-op
+ * tracer (spans started and ended, nothing recorded), and with the OTLP
+ * exporter writing to /dev/null (spans encoded and written by its
+ * background thread). The limit is the ten calls bare; (fluxus - off) / 10
+ * is the cost per stage (docs/OBSERVABILITY.md §6). */
+
+
+enum { COST_OFF, COST_NOOP_METRICS, COST_PROMETHEUS, COST_NOOP_TRACER, COST_OTLP };
+
+static void noop_started(void *user, const fx_component *c)
+{
+    (void)user;
+    (void)c;
+}
+
+static void noop_pipeline_completed(void *user, const fx_component *c, int64_t ns, int code)
+{
+    (void)user;
+    (void)c;
+    (void)ns;
+    (void)code;
+}
+
+static void noop_stage_completed(void *user, const fx_component *c, int64_t ns)
+{
+    (void)user;
+    (void)c;
+    (void)ns;
+}
+
+static const fx_metrics noop_metrics = {
+    .pipeline_started = noop_started,
+    .pipeline_completed = noop_pipeline_completed,
+    .stage_started = noop_started,
+    .stage_completed = noop_stage_completed,
+    .stage_error = noop_pipeline_completed,
+};
+
+static char noop_span;   /* every span of the no-op tracer */
+
+static void *noop_start_span(void *user, void *parent, const fx_component *c)
+{
+    (void)user;
+    (void)parent;
+    (void)c;
+    return &noop_span;
+}
+
+static void noop_end_span(void *user, void *span)
+{
+    (void)user;
+    (void)span;
+}
+
+static void noop_attr_double(void *user, void *span, const char *key, double value)
+{
+    (void)user;
+    (void)span;
+    (void)key;
+    (void)value;
+}
+
+static const fx_tracer noop_tracer = {
+    .start_span = noop_start_span,
+    .end_span = noop_end_span,
+    .set_attribute_double = noop_attr_double,
+};
+
+typedef struct cost_arg {
+    int kind;
+} cost_arg;
+
+typedef struct fx_cost_st {
+    fx_prometheus *prom;
+    fx_otlp *otlp;
+    fx_runtime *rt;   /* NULL: the default runtime */
+    bobserve_costed *p;
+    fx_ctx *ctx;
+} fx_cost_st;
+
+static void fx_cost_teardown(void *v)
+{
+    fx_cost_st *s = v;
+    bobserve_costed_free(s->p);
+    fx_ctx_free(s->ctx);
+    fx_runtime_free(s->rt);
+    fx_prometheus_free(s->prom);
+    fx_otlp_free(s->otlp);
+    free(s);
+}
+
+static void *fx_cost_setup(const void *arg)
+{
+    const cost_arg *a = arg;
+    fx_cost_st *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    fx_runtime_config cfg = {0};
+    switch (a->kind) {
+    case COST_NOOP_METRICS:
+        cfg.metrics = &noop_metrics;
+        break;
+    case COST_PROMETHEUS:
+        s->prom = fx_prometheus_new(NULL);
+        cfg.metrics = s->prom != NULL ? fx_prometheus_metrics(s->prom) : NULL;
+        break;
+    case COST_NOOP_TRACER:
+        cfg.tracer = &noop_tracer;
+        break;
+    case COST_OTLP:
+        s->otlp = fx_otlp_new(&(fx_otlp_config){.service_name = "bench", .file = "/dev/null"});
+        cfg.tracer = s->otlp != NULL ? fx_otlp_tracer(s->otlp) : NULL;
+        break;
+    }
+    bool configured = cfg.metrics != NULL || cfg.tracer != NULL;
+    if (a->kind != COST_OFF && configured)
+        s->rt = fx_runtime_new(&cfg);
+    s->p = a->kind != COST_OFF && s->rt == NULL ? NULL : bobserve_costed_new(s->rt);
+    s->ctx = fx_ctx_new();
+    if (s->p == NULL || s->ctx == NULL) {
+        fx_cost_teardown(s);
+        return NULL;
+    }
+    return s;
+}
+
+static int fx_cost_run(void *v, size_t n)
+{
+    fx_cost_st *s = v;
+    for (size_t i = 0; i < n; i++) {
+        int64_t in = (int64_t)i, out = 0;
+        if (bobserve_costed_process(s->p, s->ctx, &in, &out) != 0 || out != in + 10)
+            return 1;
+    }
+    return 0;
+}
+
+static void *limit_cost_setup(const void *arg)
+{
+    (void)arg;
+    return calloc(1, 1);
+}
+
+static int limit_cost_run(void *v, size_t n)
+{
+    (void)v;
+    for (size_t i = 0; i < n; i++) {
+        int64_t x = (int64_t)i;
+        for (int k = 0; k < 10; k++)
+            x = work_step(x);
+        if (x != (int64_t)i + 10)
+            return 1;
+    }
+    return 0;
+}
+
+static void register_observe_cost(void)
+{
+    static const struct {
+        const char *name, *what;
+        cost_arg arg;
+    } ways[] = {
+        {"ObserveCost/off", "ten stages of x + 1, observability not configured", {COST_OFF}},
+        {"ObserveCost/noop-metrics", "the same with a collector whose callbacks do nothing", {COST_NOOP_METRICS}},
+        {"ObserveCost/prometheus", "the same with the built-in Prometheus collector", {COST_PROMETHEUS}},
+        {"ObserveCost/noop-tracer", "the same with a tracer that starts and ends spans, records nothing", {COST_NOOP_TRACER}},
+        {"ObserveCost/otlp", "the same with the OTLP exporter writing to /dev/null", {COST_OTLP}},
+    };
+    for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++)
+        bench_add(&(bench_case){
+            .name = ways[i].name,
+            .what = ways[i].what,
+            .arg = &ways[i].arg,
+            .fluxus = {fx_cost_setup, fx_cost_run, fx_cost_teardown},
+            .limit = {limit_cost_setup, limit_cost_run, free},
+            .limit_note = "ten direct calls, nothing observed",
+        });
 }

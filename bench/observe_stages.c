@@ -59,3 +59,14 @@ int bobserve_upper(fx_ctx *ctx, const char *const *in, const char **out)
     *out = d;
     return 0;
 }
+
+/* ---------------------------------------------------------------- ObserveCost */
+
+int64_t work_step(int64_t x) { return x + 1; }
+
+int bobserve_step(fx_ctx *ctx, const int64_t *in, int64_t *out)
+{
+    (void)ctx;
+    *out = work_step(*in);
+    return 0;
+}

@@ -23,6 +23,7 @@ size_t work_split(bench_bump *b, const char *s, const char ***words);
 int64_t work_count(const char *const *words, size_t n);
 char *work_format_count(bench_bump *b, int64_t n);
 int64_t work_add1(int64_t x);
+int64_t work_step(int64_t x);   /* observe_stages.c: ObserveCost */
 
 /* flow_stages.c */
 int64_t work_times(int64_t x, int k);                  /* x * k */
