@@ -1,0 +1,6 @@
+// F5: a name: string (and any source text) is copied into the generated C comments
+// `/* nK: SOURCE  (kind, …) */`: `*/` ends the comment early (the rest of the string
+// becomes C code) and `/*` trips -Wcomment.
+module m;
+stage s(i64) -> i64 = f;
+pipeline p(i64) -> i64 = metrics(s, name: "a*/ int x = 1; /*b");
