@@ -46,8 +46,26 @@ fx_ctx *fx_ctx_new(void) { return fx_ctx_new_clock(NULL); }
 
 /* Makes a child linked under parent, with its clock, deadline chain and
  * cancellation state inherited; the caller then sets its own deadline. */
+static fx_ctx *child_new_span(fx_ctx *parent, const fx_clock *clock, bool has_deadline,
+                              int64_t deadline, bool given_span, void *span);
+
 static fx_ctx *child_new(fx_ctx *parent, const fx_clock *clock,
                          bool has_deadline, int64_t deadline)
+{
+    return child_new_span(parent, clock, has_deadline, deadline, false, NULL);
+}
+
+/* A worker task's context: its current span is `span` (the concurrent
+ * combinator's own, captured when its group started), never the parent's
+ * current span, which the parent's owner thread may be changing while it
+ * runs tasks of its own. */
+fx_ctx *fx__ctx_task_child(fx_ctx *parent, void *span)
+{
+    return parent != NULL ? child_new_span(parent, parent->clock, false, 0, true, span) : NULL;
+}
+
+static fx_ctx *child_new_span(fx_ctx *parent, const fx_clock *clock, bool has_deadline,
+                              int64_t deadline, bool given_span, void *span)
 {
     if (parent == NULL) return NULL;
     fx__root *root = parent->root;
@@ -63,7 +81,7 @@ static fx_ctx *child_new(fx_ctx *parent, const fx_clock *clock,
         return NULL;
     }
     ctx_init(ctx, root, parent, clock);
-    ctx->span = parent->span;
+    ctx->span = given_span ? span : parent->span;
     ctx->dl_head = parent->dl_head;
     if (has_deadline) {
         const fx_ctx *up = parent->dl_head;

@@ -132,7 +132,10 @@ static const fx_error *snapshot(fx_ctx *arena, const fx_ctx *ctx, int rc)
 static void run_task(fx__sched *s, fx_group *g, fx_task *t, bool owner)
 {
     grp *p = &g->fx__p;
-    fx_ctx *c = owner ? p->ctx : fx_ctx_with_cancel(p->ctx);
+    /* A worker's context takes the span the group started under: the
+     * owner may meanwhile have moved the group context's current span to a
+     * task of its own (and back), on its own stack. */
+    fx_ctx *c = owner ? p->ctx : fx__ctx_task_child(p->ctx, p->span);
     int rc = c != NULL ? t->fn(t, c) : FX_ENOMEM;
     if (rc != 0) {
         FX__MUST(pthread_mutex_lock(&s->mu));
@@ -253,6 +256,7 @@ int fx_group_init(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency)
     if (ctx == NULL) return FX_EINVAL;
     p->ctx = fx_ctx_with_cancel(ctx);
     if (p->ctx == NULL) return FX_ENOMEM;
+    p->span = p->ctx->span;   /* only this thread uses p->ctx yet */
     int workers = threads_of(p->sched);
     /* A context for every task that can run on a worker at once (the
      * owner's run on the group context), kept by the root: how many are

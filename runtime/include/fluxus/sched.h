@@ -121,6 +121,7 @@ struct fx_group {
     struct fx__group_private {
         struct fx__sched *sched;
         fx_ctx *ctx;                     /* the group context */
+        void *span;                      /* its current span at init: worker tasks' parent span */
         int limit;                       /* > 0; INT_MAX = unlimited */
         int running;                     /* tasks started and not finished */
         int on_workers;                  /* of those, on worker threads */
