@@ -192,7 +192,7 @@ static const char *attempts_text(Gen *g, const Comp *k)
 
 static void retry_members(Gen *g, const Comp *k)
 {
-    put(g, "    fx_retry *%s;   /* n%d: backoff and jitter of %s */\n", member(g, "retry", k), k->id, k->label);
+    put(g, "    fx_retry *%s;   /* n%d: backoff and jitter of %s */\n", member(g, "retry", k), k->id, cg_comment(g->c, k->label));
 }
 
 static void retry_init(Gen *g, const Comp *k)
@@ -206,7 +206,7 @@ static void retry_init(Gen *g, const Comp *k)
     if (b == NULL) {
         put(g, ".kind = FX_BACKOFF_NONE");
     } else if (b->kind == EX_REF) {
-        put(g, ".kind = FX_BACKOFF_FUNCTION, .fn = %s", b->name);
+        put(g, ".kind = FX_BACKOFF_FUNCTION, .fn = %s", cg_call(g, b->name));
     } else if (strcmp(b->name, "constant") == 0) {
         put(g, ".kind = FX_BACKOFF_CONSTANT, .base_ns = %s", ns_const(c, b->args[0].value->ival));
     } else {
@@ -270,7 +270,7 @@ static void body_retry(Gen *g, const Comp *k)
     put_label(g, k);
     put(g, ", &scratch);\n");
     if (retry_if != NULL) {
-        put_user_call(g, k, "retry_if", sprintf_intern(g->c, "        if (!%s(err)) {\n", retry_if));
+        put_user_call(g, k, "retry_if", sprintf_intern(g->c, "        if (!%s(err)) {\n", cg_call(g, retry_if)));
         put(g, "            rc = fx__error_record(ctx, rc, ");
         put_label(g, k);
         put(g, ", attempt, err, \"retry giving up after %%d attempt%%s\",\n"
@@ -344,7 +344,7 @@ static void body_timeout(Gen *g, const Comp *k)
 
 static void breaker_members(Gen *g, const Comp *k)
 {
-    put(g, "    fx_circuit_breaker *%s;   /* n%d: %s */\n", member(g, "breaker", k), k->id, k->label);
+    put(g, "    fx_circuit_breaker *%s;   /* n%d: %s */\n", member(g, "breaker", k), k->id, cg_comment(g->c, k->label));
 }
 
 static const char *int_opt_or(Gen *g, const Comp *k, const char *name, const char *dflt)
@@ -407,7 +407,7 @@ static void body_circuit_breaker(Gen *g, const Comp *k)
 
 static void limiter_members(Gen *g, const Comp *k)
 {
-    put(g, "    fx_rate_limiter *%s;   /* n%d: %s */\n", member(g, "limiter", k), k->id, k->label);
+    put(g, "    fx_rate_limiter *%s;   /* n%d: %s */\n", member(g, "limiter", k), k->id, cg_comment(g->c, k->label));
 }
 
 static void limiter_init(Gen *g, const Comp *k)
@@ -463,7 +463,7 @@ static void body_dlq(Gen *g, const Comp *k)
     put_label(g, k);
     put(g, ", &scratch);\n");
     if (when != NULL)
-        put_user_call(g, k, "when", sprintf_intern(g->c, "        if (%s(err)) {\n", when));
+        put_user_call(g, k, "when", sprintf_intern(g->c, "        if (%s(err)) {\n", cg_call(g, when)));
     else
         put(g, "        if (fx_dlq_default_when(err)) {\n");
     put(g, "            if (FX_UNLIKELY(observed)) {\n"
@@ -473,11 +473,11 @@ static void body_dlq(Gen *g, const Comp *k)
            "            }\n", component_ref(g, k));
     put(g, "            const fx_error *before = fx_ctx_error(ctx);\n");
     put_user_call(g, k, "handler",
-                  sprintf_intern(g->c, "            int h = %s(ctx, in, err);\n", handler != NULL ? handler : "?"));
+                  sprintf_intern(g->c, "            int h = %s(ctx, in, err);\n", cg_call(g, handler != NULL ? handler : "?")));
     put(g, "            if (h != 0)\n");
     if (on_handler_error != NULL)
         put_user_call(g, k, "on_handler_error",
-                      sprintf_intern(g->c, "                %s(ctx, in, err, h);\n", on_handler_error));
+                      sprintf_intern(g->c, "                %s(ctx, in, err, h);\n", cg_call(g, on_handler_error)));
     else {
         put(g, "                fx__dlq_report(");
         put_label(g, k);

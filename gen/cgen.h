@@ -103,12 +103,18 @@ void put(Gen *g, const char *fmt, ...) FXC_PRINTF(2, 3);
 void line_fx(Gen *g, Loc loc);         /* `#line N "FILE.fx"` */
 void line_back(Gen *g);                /* `#line N "M.c"` */
 void put_comment_text(Gen *g, const char *s);
+/* s made safe inside a C comment (no comment start or end, one line): for
+ * names that come from .fx strings (metrics names become labels). */
+const char *cg_comment(Compiler *c, const char *s);
 const char *sprintf_intern(Compiler *c, const char *fmt, ...) FXC_PRINTF(2, 3);
 const char *in_param(Compiler *c, const Type *t, const char *name);    /* "const Order *in" */
 const char *out_param(Compiler *c, const Type *t, const char *name);   /* "Order *out" */
 const char *zero_init(const Type *t);  /* "0", "{0}", "NULL", NULL for extern (memset) */
 /* `T name = ZERO;` (memset for extern types), indented, with a comment. */
 void put_zero_var(Gen *g, int indent, const Type *t, const char *name, const char *comment);
+/* The name to call the user's C function `cfunc` by in generated code
+ * ("M__call_cfunc": a static inline thunk no local can shadow). */
+const char *cg_call(Gen *g, const char *cfunc);
 /* The static function of a component: "M__P_nK". */
 const char *comp_fn(Gen *g, const Comp *k);
 

@@ -313,6 +313,25 @@ void line_back(Gen *g)
     buf_putc(g->out, '\n');
 }
 
+const char *cg_comment(Compiler *c, const char *s)
+{
+    Buf b;
+    buf_init(&b);
+    for (const char *p = s; *p; p++) {
+        if ((*p == '*' && p[1] == '/') || (*p == '/' && p[1] == '*')) {
+            buf_putc(&b, *p);
+            buf_putc(&b, ' ');
+        } else if (*p == '\n' || *p == '\r' || *p == '\t') {
+            buf_putc(&b, ' ');
+        } else {
+            buf_putc(&b, *p);
+        }
+    }
+    const char *r = intern(c, b.data, b.len);
+    buf_free(&b);
+    return r;
+}
+
 /* Source text for a comment: one line, no comment terminator, bounded. */
 void put_comment_text(Gen *g, const char *s)
 {
@@ -323,7 +342,9 @@ void put_comment_text(Gen *g, const char *s)
             return;
         }
         if (*p == '*' && p[1] == '/')
-            buf_puts(g->out, "* ");
+            buf_puts(g->out, "* ");       /* would end the comment */
+        else if (*p == '/' && p[1] == '*')
+            buf_puts(g->out, "/ ");       /* would trip -Wcomment */
         else if (*p == '\n' || *p == '\r' || *p == '\t')
             buf_putc(g->out, ' ');
         else
@@ -908,9 +929,9 @@ static void body_stage(Gen *g, const Comp *k)
     const Decl *d = k->decl;
     line_fx(g, k->loc);
     if (d->state != NULL)
-        put(g, "    int rc = %s(ctx, p->state.%s, in, out);\n", d->cfunc, d->name);
+        put(g, "    int rc = %s(ctx, p->state.%s, in, out);\n", cg_call(g, d->cfunc), d->name);
     else
-        put(g, "    int rc = %s(ctx, in, out);\n", d->cfunc);
+        put(g, "    int rc = %s(ctx, in, out);\n", cg_call(g, d->cfunc));
     line_back(g);
     put(g, "    if (FX_UNLIKELY(rc != 0))\n        rc = fx__stage_fail(ctx, rc, ");
     put_c_string(g->out, k->label);
@@ -994,7 +1015,7 @@ static void body_on_error(Gen *g, const Comp *k)
     put(g, "    if (rc == 0) {\n        *out = result;\n    } else {\n");
     if (handler != NULL)
         line_fx(g, handler->loc);
-    put(g, "        int h = %s(ctx, rc);\n", fn);
+    put(g, "        int h = %s(ctx, rc);\n", cg_call(g, fn));
     if (handler != NULL)
         line_back(g);
     put(g, "        if (h == 0) {\n"
@@ -1009,6 +1030,62 @@ static void body_on_error(Gen *g, const Comp *k)
     put(g, ", NULL);\n"
            "        }\n"
            "    }\n");
+}
+
+/* ------------------------------------------------------------ calls of the user's functions */
+
+const char *cg_call(Gen *g, const char *cfunc)
+{
+    return sprintf_intern(g->c, "%s__call_%s", g->mod, cfunc);
+}
+
+/* One `static inline` thunk per user C function, whose parameters have
+ * reserved names: generated bodies call the thunk, so no local of theirs
+ * (rc, p, ctx, h, ...) can shadow a user's function of the same name. The
+ * C compiler inlines them: a direct call, as before. */
+static void emit_call_thunks(Gen *g)
+{
+    Vec funcs = {0};
+    user_funcs(g->c, &funcs);
+    if (funcs.len > 0)
+        put(g, "\n/* The user's C functions, called through names no local can shadow. */\n");
+    for (size_t i = 0; i < funcs.len; i++) {
+        const UserFunc *f = funcs.items[i];
+        const char *open = strchr(f->proto, '(');
+        const char *close = strrchr(f->proto, ')');
+        size_t name_at = (size_t)(open - f->proto) - strlen(f->name);
+        Buf ret, params, args;
+        buf_init(&ret);
+        buf_init(&params);
+        buf_init(&args);
+        buf_putn(&ret, f->proto, name_at);
+        /* parameters: "TYPE NAME, TYPE NAME" (no commas inside our types) */
+        const char *p = open + 1;
+        while (p < close) {
+            const char *end = p;
+            while (end < close && *end != ',')
+                end++;
+            const char *id = end;
+            while (id > p && (id[-1] == '_' || (id[-1] >= 'a' && id[-1] <= 'z') || (id[-1] >= 'A' && id[-1] <= 'Z') ||
+                              (id[-1] >= '0' && id[-1] <= '9')))
+                id--;
+            if (params.len > 0) {
+                buf_puts(&params, ", ");
+                buf_puts(&args, ", ");
+            }
+            buf_putn(&params, p, (size_t)(id - p));
+            buf_printf(&params, "fx__%.*s", (int)(end - id), id);
+            buf_printf(&args, "fx__%.*s", (int)(end - id), id);
+            p = end < close ? end + 2 : end;
+        }
+        bool is_void = strncmp(ret.data, "void", 4) == 0;
+        put(g, "static inline %s%s(%s)\n{\n    %s%s(%s);\n}\n", ret.data, cg_call(g, f->name), params.data,
+            is_void ? "" : "return ", f->name, args.data);
+        buf_free(&ret);
+        buf_free(&params);
+        buf_free(&args);
+    }
+    user_funcs_free(&funcs);
 }
 
 /* ------------------------------------------------------------ source */
@@ -1073,6 +1150,7 @@ static void emit_source(Gen *g, Buf *s, const char *source, const char *header)
     const char *kv[] = {"VERSION", FLUXC_VERSION, "FILE", g->fx_base, "SOURCE", source,
                         "HEADER", header, "MODULE", g->mod, NULL};
     template_render(s, "source_begin.c.in", kv);
+    emit_call_thunks(g);
     cg_batch_source(g);   /* cg_batch.c: key tables */
     cg_pools_source(g);   /* cg_pools.c */
     bool any = false;

@@ -216,7 +216,25 @@ static void test_fluxc_codegen_prototype_once_per_c_function(void **state)
     /* both stages call it, each under its own name */
     assert_has(o.c.data, "return fx__ctx_fail(ctx, \"a\");");
     assert_has(o.c.data, "return fx__ctx_fail(ctx, \"b\");");
-    assert_int_equal(count(o.c.data, "int rc = same(ctx, in, out);"), 2);
+    assert_int_equal(count(o.c.data, "int rc = shop__call_same(ctx, in, out);"), 2);
+    out_free(&o);
+}
+
+/* Generated bodies call the user's functions through static inline thunks
+ * with reserved parameter names, so a C function named like a local of the
+ * generated code (rc, h, p, ctx, in, out, ...) is not shadowed (fuzzer
+ * finding F3). */
+static void test_fluxc_codegen_user_calls_cannot_be_shadowed(void **state)
+{
+    (void)state;
+    Out o = gen("module shop;\n"
+                "stage s(i64) -> i64 = rc;\n"
+                "pipeline p(i64) -> i64 = on_error(s, h);\n");
+    assert_has(o.c.data, "static inline int shop__call_h(fx_ctx *fx__ctx, int fx__code)\n"
+                         "{\n    return h(fx__ctx, fx__code);\n}\n");
+    assert_has(o.c.data, "static inline int shop__call_rc(fx_ctx *fx__ctx, const int64_t *fx__in, int64_t *fx__out)\n");
+    assert_has(o.c.data, "int rc = shop__call_rc(ctx, in, out);");
+    assert_has(o.c.data, "int h = shop__call_h(ctx, rc);");
     out_free(&o);
 }
 
@@ -241,7 +259,7 @@ static void test_fluxc_codegen_state_struct(void **state)
                   "} shop_outer_state;\n");
     assert_int_equal(count(h, "Db *b;"), 2);   /* once per pipeline */
     assert_has(h, "shop_outer *shop_outer_new(fx_runtime *rt, const shop_outer_state *state);\n");
-    assert_has(o.c.data, "int rc = fa(ctx, p->state.a, in, out);");
+    assert_has(o.c.data, "int rc = shop__call_fa(ctx, p->state.a, in, out);");
     assert_has(o.c.data, "if (state == NULL)\n        return NULL;");
     out_free(&o);
 }
@@ -353,7 +371,7 @@ static void test_fluxc_codegen_line_directives_return_to_generated_file(void **s
     check_line_back(o.h.data, "shop.h");
     check_line_back(o.c.data, "shop.c");
     /* the call of a stage points at its use in the pipeline */
-    assert_has(o.c.data, "#line 15 \"shop.fx\"\n    int rc = make_receipt(ctx, in, out);\n");
+    assert_has(o.c.data, "#line 15 \"shop.fx\"\n    int rc = shop__call_make_receipt(ctx, in, out);\n");
     out_free(&o);
 }
 
@@ -407,7 +425,7 @@ static void test_fluxc_codegen_on_error(void **state)
                 "pipeline p(str) -> i64 = on_error(a, log_error);\n");
     assert_has(o.h.data, "int log_error(fx_ctx *ctx, int code);\n");
     const char *c = o.c.data;
-    assert_has(c, "int h = log_error(ctx, rc);");
+    assert_has(c, "int h = shop__call_log_error(ctx, rc);");
     assert_has(c, "fx__ctx_clear_error(ctx);");
     assert_has(c, "int64_t zero = 0;\n            *out = zero;\n            rc = 0;");
     assert_has(c, "rc = fx__error_wrap(ctx, h, \"on_error\", NULL);");
@@ -426,7 +444,7 @@ static void test_fluxc_codegen_nested_pipeline(void **state)
     assert_has(c, "{\"outer\", \"inner\", \"shop\", FX_COMPONENT_PIPELINE},");
     assert_has(c, "{\"outer\", \"a\", \"shop\", FX_COMPONENT_STAGE},");
     /* the nested pipeline's stage is called by outer's own function */
-    assert_int_equal(count(c, "int rc = fa(ctx, in, out);"), 2);
+    assert_int_equal(count(c, "int rc = shop__call_fa(ctx, in, out);"), 2);
     out_free(&o);
 }
 
@@ -466,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_fluxc_codegen_types_in_a_cycle_through_a_slice),
         cmocka_unit_test(test_fluxc_codegen_stage_prototypes),
         cmocka_unit_test(test_fluxc_codegen_prototype_once_per_c_function),
+        cmocka_unit_test(test_fluxc_codegen_user_calls_cannot_be_shadowed),
         cmocka_unit_test(test_fluxc_codegen_state_struct),
         cmocka_unit_test(test_fluxc_codegen_instance_api),
         cmocka_unit_test(test_fluxc_codegen_components),
