@@ -1,4 +1,4 @@
-// F5: a name: string (and any source text) is copied into the generated C comments
+// F5 (fixed in 0d912c9): a name: string (any source text) copied into the generated
 // `/* nK: SOURCE  (kind, …) */`: `*/` ends the comment early (the rest of the string
 // becomes C code) and `/*` trips -Wcomment.
 module m;
