@@ -24,7 +24,7 @@
 
 #include "obs_pipeline.h"
 
-#include "obs_json.c"
+#include "json.h"
 
 enum { RUNS = 4, UPSTREAM_DOWN = 17 };
 

@@ -1,19 +1,17 @@
-/* tests/e2e/obs_json.c — a small JSON reader for the observability e2e
- * tests, #included by them (static functions; a copy of the one in
- * tests/test_runtime_otlp.c). Needs <cmocka.h>, <stdlib.h>, <string.h>. */
+/* tests/support/json.c — see json.h. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "json.h"
 /* ---------------------------------------------------------------- a small JSON reader */
 
-typedef enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } jkind;
 
-typedef struct jv {
-    jkind k;
-    bool b;
-    double num;
-    char *str;
-    struct jv *items;     /* J_ARR, J_OBJ (values) */
-    char **keys;          /* J_OBJ */
-    size_t n;
-} jv;
 
 static void skip_ws(const char **p)
 {
@@ -107,7 +105,7 @@ static bool parse_value(const char **p, jv *out)
     return true;
 }
 
-static void jfree(jv *v)
+void jfree(jv *v)
 {
     for (size_t i = 0; i < v->n; i++) {
         jfree(&v->items[i]);
@@ -118,7 +116,7 @@ static void jfree(jv *v)
     free(v->str);
 }
 
-static jv parse_json(const char *text)
+jv parse_json(const char *text)
 {
     jv v;
     const char *p = text;
@@ -128,7 +126,7 @@ static jv parse_json(const char *text)
     return v;
 }
 
-static const jv *jget(const jv *o, const char *key)
+const jv *jget(const jv *o, const char *key)
 {
     if (o == NULL || o->k != J_OBJ) return NULL;
     for (size_t i = 0; i < o->n; i++)
@@ -136,13 +134,13 @@ static const jv *jget(const jv *o, const char *key)
     return NULL;
 }
 
-static const char *jstr(const jv *o, const char *key)
+const char *jstr(const jv *o, const char *key)
 {
     const jv *v = jget(o, key);
     return v != NULL && v->k == J_STR ? v->str : NULL;
 }
 
-static bool is_hex(const char *s, size_t n)
+bool is_hex(const char *s, size_t n)
 {
     if (s == NULL || strlen(s) != n) return false;
     bool nonzero = false;
@@ -154,7 +152,7 @@ static bool is_hex(const char *s, size_t n)
 }
 
 /* The value object ({"intValue": …}) of attribute key in an attribute list. */
-static const jv *attr_value(const jv *attrs, const char *key)
+const jv *attr_value(const jv *attrs, const char *key)
 {
     if (attrs == NULL) return NULL;
     for (size_t i = 0; i < attrs->n; i++)
