@@ -20,7 +20,17 @@
  *
  * Combinators: |>, chain, nested pipelines, `as`, on_error, metrics, trace,
  * retry, filter, map (fail-fast and collect_errors, with concurrency),
- * fanout, buffer. Add one: a case in gen_expr, a case in eval, done.
+ * fanout, router, parallel, fanin, buffer, pooled_buffer, mapreduce,
+ * join_by_key (followed by a map of a reducer), timeout, circuit_breaker,
+ * rate_limit. Time is the runtime's fake clock in auto mode (a sleep jumps
+ * it), so time-driven combinators are deterministic: a timeout either has
+ * `after: 1h` (never fires) or wraps a stage that sleeps a known time on its
+ * context; a breaker has `reset: 1h` (never half-opens within a program); a
+ * limiter has `rate: inf` or `rate: 1/h, burst: b, wait: 1ms` (exactly b
+ * calls pass per instance). Breakers, bounded limiters and firing timeouts
+ * are generated only where calls are sequential (see seq_ok), and the model
+ * keeps their state across the inputs of a pipeline in the driver's order.
+ * Add one: a case in gen_expr, a case in eval, a case in print_expr.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -47,7 +57,8 @@ static bool chance(int percent) { return pick(100) < percent; }
 /* The FX_E… values are part of the contract (SPEC §5.2); handlers see them. */
 #include <fluxus/error.h>
 enum { C_MAP_ITEM = FX_EMAP_ITEM, C_MULTI = FX_EMULTI, C_FANOUT = FX_EFANOUT, C_BUFFER = FX_EBUFFER,
-       C_RETRY_EXHAUSTED = FX_ERETRY_EXHAUSTED, C_FILTERED = FX_EFILTERED };
+       C_RETRY_EXHAUSTED = FX_ERETRY_EXHAUSTED, C_FILTERED = FX_EFILTERED, C_NOROUTE = FX_ENOROUTE,
+       C_INVAL = FX_EINVAL, C_TIMEOUT = FX_ETIMEOUT, C_OPEN = FX_ECIRCUIT_OPEN, C_LIMITED = FX_ERATE_LIMITED };
 static const char *code_macro(int c)
 {
     switch (c) {
@@ -57,6 +68,11 @@ static const char *code_macro(int c)
     case FX_EBUFFER: return "FX_EBUFFER";
     case FX_ERETRY_EXHAUSTED: return "FX_ERETRY_EXHAUSTED";
     case FX_EFILTERED: return "FX_EFILTERED";
+    case FX_ENOROUTE: return "FX_ENOROUTE";
+    case FX_EINVAL: return "FX_EINVAL";
+    case FX_ETIMEOUT: return "FX_ETIMEOUT";
+    case FX_ECIRCUIT_OPEN: return "FX_ECIRCUIT_OPEN";
+    case FX_ERATE_LIMITED: return "FX_ERATE_LIMITED";
     }
     return NULL;
 }
@@ -64,7 +80,7 @@ static const char *code_macro(int c)
 /* ------------------------------------------------------------ values */
 
 #define MOD 1000003
-enum { T_I64, T_VEC };
+enum { T_I64, T_VEC, T_KV, T_GROUP };   /* T_KV: key i, value v[0]; T_GROUP: key i, values v[0..n) */
 typedef struct Value {
     int type;
     int64_t i;
@@ -74,7 +90,12 @@ typedef struct Value {
 
 /* ------------------------------------------------------------ stages (shared by model and C) */
 
-enum { S_AFFINE, S_SPLIT, S_SUM, S_VEC, S_PRED };
+/* S_SEL: a router's selector (i64) -> [u32]; S_KV: a mapreduce mapper
+ * (i64) -> KeyValue<i64, i64>; S_RED: a reducer (Group<i64, i64>) -> i64;
+ * S_KEY: a join_by_key key (i64) -> i64; S_SLEEP: (i64) -> i64 that sleeps
+ * on its context (the runtime's fake clock, auto mode), only ever directly
+ * inside a timeout. */
+enum { S_AFFINE, S_SPLIT, S_SUM, S_VEC, S_PRED, S_SEL, S_KV, S_RED, S_KEY, S_SLEEP, S_KINDS };
 typedef struct Stage {
     int kind;
     int id;
@@ -123,6 +144,34 @@ static int stage_eval(const Stage *s, const Value *in, Value *out)
         out->type = T_I64;
         out->i = (in->i + s->c) % s->m != 0;   /* 1 = passes */
         return 0;
+    case S_SEL:                                 /* distinct indices 0..4, 0 to 3 of them */
+        out->type = T_VEC;
+        out->n = (int)((in->i + s->c) % 4);
+        for (int j = 0; j < out->n; j++) out->v[j] = (in->i * s->a + s->b + j) % 5;
+        return 0;
+    case S_KV:
+        out->type = T_KV;
+        if ((in->i + s->c) % s->m == 0) return stage_code(s);
+        out->i = (in->i + s->b) % (2 + s->a % 3);
+        out->v[0] = in->i;
+        return 0;
+    case S_RED: {                               /* order-sensitive: values in input order */
+        out->type = T_I64;
+        if (in->n == (int)s->m) return stage_code(s);
+        int64_t sum = in->i * 1000 + s->b;
+        for (int j = 0; j < in->n; j++) sum = (sum * 3 + in->v[j]) % MOD;
+        out->i = sum;
+        return 0;
+    }
+    case S_KEY:
+        out->type = T_I64;
+        if ((in->i + s->c) % s->m == 0) return stage_code(s);
+        out->i = (in->i + s->b) % (2 + s->a % 3);
+        return 0;
+    case S_SLEEP:                               /* the sleep itself is modelled by E_TIMEOUT */
+        out->type = T_I64;
+        out->i = (in->i + s->b) % MOD;
+        return 0;
     }
     abort();
 }
@@ -168,6 +217,40 @@ static void emit_stage_c(FILE *f, const Stage *s)
         fprintf(f, "int dt_f%d(fx_ctx *ctx, const int64_t *in, bool *out)\n{\n    (void)ctx;\n", s->id);
         fprintf(f, "    *out = (*in + %" PRId64 ") %% %" PRId64 " != 0;\n    return 0;\n}\n\n", s->c, s->m);
         break;
+    case S_SEL:
+        fprintf(f, "int dt_f%d(fx_ctx *ctx, const int64_t *in, fx_slice_u32 *out)\n{\n", s->id);
+        fprintf(f, "    size_t n = (size_t)((*in + %" PRId64 ") %% 4);\n", s->c);
+        fprintf(f, "    uint32_t *v = fx_alloc(ctx, (n + 1) * sizeof *v);\n    if (!v) return FX_ENOMEM;\n");
+        fprintf(f, "    for (size_t j = 0; j < n; j++) v[j] = (uint32_t)((*in * %" PRId64 " + %" PRId64 " + (int64_t)j) %% 5);\n",
+                s->a, s->b);
+        fprintf(f, "    out->ptr = v;\n    out->len = n;\n    return 0;\n}\n\n");
+        break;
+    case S_KV:
+        fprintf(f, "int dt_f%d(fx_ctx *ctx, const int64_t *in, fx_kv_i64_i64 *out)\n{\n", s->id);
+        fprintf(f, "    if ((*in + %" PRId64 ") %% %" PRId64 " == 0) return fx_fail(ctx, %d, \"mapper on %%lld\", (long long)*in);\n",
+                s->c, s->m, code);
+        fprintf(f, "    out->key = (*in + %" PRId64 ") %% %" PRId64 ";\n    out->value = *in;\n    return 0;\n}\n\n",
+                s->b, 2 + s->a % 3);
+        break;
+    case S_RED:
+        fprintf(f, "int dt_f%d(fx_ctx *ctx, const fx_group_i64_i64 *in, int64_t *out)\n{\n", s->id);
+        fprintf(f, "    if (in->values.len == %" PRId64 ") return fx_fail(ctx, %d, \"group of %%zu\", in->values.len);\n",
+                s->m, code);
+        fprintf(f, "    int64_t sum = in->key * 1000 + %" PRId64 ";\n", s->b);
+        fprintf(f, "    for (size_t j = 0; j < in->values.len; j++) sum = (sum * 3 + in->values.ptr[j]) %% %d;\n", MOD);
+        fprintf(f, "    *out = sum;\n    return 0;\n}\n\n");
+        break;
+    case S_KEY:
+        fprintf(f, "int dt_f%d(fx_ctx *ctx, const int64_t *in, int64_t *out)\n{\n    (void)ctx;\n", s->id);
+        fprintf(f, "    if ((*in + %" PRId64 ") %% %" PRId64 " == 0) return %d;\n", s->c, s->m, code);
+        fprintf(f, "    *out = (*in + %" PRId64 ") %% %" PRId64 ";\n    return 0;\n}\n\n", s->b, 2 + s->a % 3);
+        break;
+    case S_SLEEP:   /* sleeps (in % 5) * 10 + 5 ms on the fake clock (auto mode: no real wait) */
+        fprintf(f, "int dt_f%d(fx_ctx *ctx, const int64_t *in, int64_t *out)\n{\n", s->id);
+        fprintf(f, "    int rc = fx_clock_sleep(dt_clock, ctx, (int64_t)((*in %% 5) * 10 + 5) * 1000000);\n");
+        fprintf(f, "    if (rc != 0) return rc;\n");
+        fprintf(f, "    *out = (*in + %" PRId64 ") %% %d;\n    return 0;\n}\n\n", s->b, MOD);
+        break;
     }
 }
 
@@ -179,6 +262,11 @@ static const char *stage_sig(int kind)
     case S_SUM: return "([i64]) -> i64";
     case S_VEC: return "([i64]) -> [i64]";
     case S_PRED: return "(i64) -> bool";
+    case S_SEL: return "(i64) -> [u32]";
+    case S_KV: return "(i64) -> KeyValue<i64, i64>";
+    case S_RED: return "(Group<i64, i64>) -> i64";
+    case S_KEY: return "(i64) -> i64";
+    case S_SLEEP: return "(i64) -> i64";
     }
     return "?";
 }
@@ -206,7 +294,8 @@ static int handler_eval(int k, int code)
 /* ------------------------------------------------------------ expressions */
 
 enum { E_STAGE, E_PIPE, E_CHAIN, E_NESTED, E_AS, E_ON_ERROR, E_METRICS, E_TRACE, E_RETRY, E_FILTER,
-       E_MAP, E_FANOUT, E_BUFFER };
+       E_MAP, E_FANOUT, E_BUFFER, E_ROUTER, E_PARALLEL, E_FANIN, E_MAPREDUCE, E_JOIN, E_TIMEOUT,
+       E_TIMEOUT_SLEEP, E_BREAKER, E_LIMIT };
 typedef struct Expr {
     int kind;
     int in, out;              /* T_I64 / T_VEC */
@@ -217,6 +306,15 @@ typedef struct Expr {
     int concurrency;          /* E_MAP (0 = not given) */
     bool collect;             /* E_MAP */
     int size;                 /* E_BUFFER */
+    bool pooled;              /* E_BUFFER: pooled_buffer */
+    int stage2;               /* E_ROUTER selector, E_PARALLEL/E_FANIN reduce, E_MAPREDUCE/E_JOIN reducer */
+    int after_ms;             /* E_TIMEOUT_SLEEP (E_TIMEOUT: 1h, never fires) */
+    int failures;             /* E_BREAKER (reset: 1h: never half-opens within a program) */
+    int burst;                /* E_LIMIT: 0 = rate: inf, else rate: 1/h with that burst and wait: 1ms */
+    /* model state of a stateful component (one instance per top-level pipeline) */
+    int consec;
+    bool open;
+    int tokens;
     int nparts;
     struct Expr *parts[4];
 } Expr;
@@ -225,12 +323,20 @@ typedef struct Pipeline {
     int in, out;
     Expr *body;
     bool helper;              /* only used nested */
+    bool seq_only;            /* holds a stateful or clock-moving component: never nested */
 } Pipeline;
 
 #define MAX_PIPES 64
 static Pipeline pipes[MAX_PIPES];
 static int npipes;
 static int as_counter;
+/* Stateful components (breaker, limiter with a burst) and timeouts that fire
+ * (a sleeping stage on the fake clock in auto mode) must see their calls in
+ * the model's order: they are generated only where calls are sequential (not
+ * under map, fanout, router, parallel, not in helpers), and a pipeline that
+ * holds one is never nested in another (its instance would be another). */
+static bool seq_ok;
+static bool made_seq;
 
 static Expr *new_expr(int kind, int in, int out)
 {
@@ -257,7 +363,7 @@ static Expr *gen_expr(int in, int out, int depth)
     if (depth <= 0 || chance(25))
         return gen_stage(in, out);
     for (;;) {
-        switch (pick(13)) {
+        switch (pick(20)) {
         case 0: case 1: {       /* a |> b through a random middle type */
             int mid = pick(2);
             Expr *e = new_expr(E_PIPE, in, out);
@@ -280,7 +386,7 @@ static Expr *gen_expr(int in, int out, int depth)
         case 3: {               /* a helper pipeline of the same type */
             int cand[MAX_PIPES], n = 0;
             for (int i = 0; i < npipes; i++)
-                if (pipes[i].in == in && pipes[i].out == out) cand[n++] = i;
+                if (pipes[i].in == in && pipes[i].out == out && !pipes[i].seq_only) cand[n++] = i;
             if (n == 0) continue;
             Expr *e = new_expr(E_NESTED, in, out);
             e->pipeline = cand[pick(n)];
@@ -324,22 +430,90 @@ static Expr *gen_expr(int in, int out, int depth)
             e->collect = chance(50);
             e->concurrency = chance(50) ? 1 + pick(4) : 0;
             e->nparts = 1;
+            bool save = seq_ok;
+            seq_ok = false;
             e->parts[0] = gen_expr(T_I64, T_I64, depth - 1);
+            seq_ok = save;
             return e;
         }
-        case 10: {              /* fanout(s1..sk): i64 -> [i64] */
+        case 10: case 13: {     /* fanout(s1..sk) / router(sel, s1..sk): i64 -> [i64] */
             if (in != T_I64 || out != T_VEC) continue;
-            Expr *e = new_expr(E_FANOUT, in, out);
-            e->nparts = 1 + pick(3);
+            bool router = chance(50);
+            Expr *e = new_expr(router ? E_ROUTER : E_FANOUT, in, out);
+            e->nparts = 1 + pick(router ? 4 : 3);
+            if (router) {
+                e->stage2 = stage_of_kind(S_SEL);
+                e->concurrency = chance(50) ? 1 + pick(3) : 0;
+            }
+            bool save = seq_ok;
+            seq_ok = false;
             for (int i = 0; i < e->nparts; i++) e->parts[i] = gen_expr(T_I64, T_I64, depth - 1);
+            seq_ok = save;
             return e;
         }
-        case 11: {              /* buffer(batch, size: n): [i64] -> [i64] */
+        case 11: {              /* buffer / pooled_buffer(batch, size: n): [i64] -> [i64] */
             if (in != T_VEC || out != T_VEC) continue;
             Expr *e = new_expr(E_BUFFER, in, out);
             e->size = 1 + pick(3);
+            e->pooled = chance(50);
             e->nparts = 1;
             e->parts[0] = gen_expr(T_VEC, T_VEC, depth - 1);
+            return e;
+        }
+        case 12: {              /* parallel(s1..sk, reduce: sum): i64 -> i64 */
+            if (in != T_I64 || out != T_I64) continue;
+            Expr *e = new_expr(E_PARALLEL, in, out);
+            e->nparts = 1 + pick(3);
+            e->stage2 = stage_of_kind(S_SUM);
+            e->concurrency = chance(50) ? 1 + pick(3) : 0;
+            bool save = seq_ok;
+            seq_ok = false;
+            for (int i = 0; i < e->nparts; i++) e->parts[i] = gen_expr(T_I64, T_I64, depth - 1);
+            seq_ok = save;
+            return e;
+        }
+        case 14: {              /* fanin(sum): [i64] -> i64 */
+            if (in != T_VEC || out != T_I64) continue;
+            Expr *e = new_expr(E_FANIN, in, out);
+            e->stage2 = stage_of_kind(S_SUM);
+            return e;
+        }
+        case 15: case 16: {     /* mapreduce(kv, red, parallelism: n) / join_by_key(key) |> map(red): [i64] -> [i64] */
+            if (in != T_VEC || out != T_VEC) continue;
+            Expr *e = new_expr(chance(50) ? E_MAPREDUCE : E_JOIN, in, out);
+            e->stage = stage_of_kind(e->kind == E_MAPREDUCE ? S_KV : S_KEY);
+            e->stage2 = stage_of_kind(S_RED);
+            e->concurrency = chance(50) ? 1 + pick(4) : 0;
+            return e;
+        }
+        case 17: {              /* timeout: never fires (1h), or a sleeping stage on the fake clock */
+            if (seq_ok && in == T_I64 && out == T_I64 && chance(60)) {
+                Expr *e = new_expr(E_TIMEOUT_SLEEP, in, out);
+                e->stage = stage_of_kind(S_SLEEP);
+                e->after_ms = 10 * (1 + pick(5));
+                made_seq = true;
+                return e;
+            }
+            Expr *e = new_expr(E_TIMEOUT, in, out);
+            e->nparts = 1;
+            e->parts[0] = gen_expr(in, out, depth - 1);
+            return e;
+        }
+        case 18: {              /* circuit_breaker(s, failures: n, reset: 1h) */
+            if (!seq_ok) continue;
+            Expr *e = new_expr(E_BREAKER, in, out);
+            e->failures = 1 + pick(3);
+            e->nparts = 1;
+            e->parts[0] = gen_expr(in, out, depth - 1);
+            made_seq = true;
+            return e;
+        }
+        case 19: {              /* rate_limit(s, rate: inf) or (rate: 1/h, burst: b, wait: 1ms) */
+            Expr *e = new_expr(E_LIMIT, in, out);
+            e->burst = seq_ok && chance(60) ? 1 + pick(12) : 0;
+            if (e->burst) made_seq = true;
+            e->nparts = 1;
+            e->parts[0] = gen_expr(in, out, depth - 1);
             return e;
         }
         default:
@@ -408,9 +582,48 @@ static void print_expr(FILE *f, const Expr *e)
         fprintf(f, ")");
         return;
     case E_BUFFER:
-        fprintf(f, "buffer(");
+        fprintf(f, "%s(", e->pooled ? "pooled_buffer" : "buffer");
         print_expr(f, e->parts[0]);
         fprintf(f, ", size: %d)", e->size);
+        return;
+    case E_ROUTER:
+    case E_PARALLEL:
+        fprintf(f, e->kind == E_ROUTER ? "router(s%d, " : "parallel(", stages[e->stage2].id);
+        for (int i = 0; i < e->nparts; i++) {
+            if (i) fprintf(f, ", ");
+            print_expr(f, e->parts[i]);
+        }
+        if (e->kind == E_PARALLEL) fprintf(f, ", reduce: s%d", stages[e->stage2].id);
+        if (e->concurrency) fprintf(f, ", concurrency: %d", e->concurrency);
+        fprintf(f, ")");
+        return;
+    case E_FANIN: fprintf(f, "fanin(s%d)", stages[e->stage2].id); return;
+    case E_MAPREDUCE:
+        fprintf(f, "mapreduce(s%d, s%d", stages[e->stage].id, stages[e->stage2].id);
+        if (e->concurrency) fprintf(f, ", parallelism: %d", e->concurrency);
+        fprintf(f, ")");
+        return;
+    case E_JOIN:
+        fprintf(f, "(join_by_key(s%d) |> map(s%d", stages[e->stage].id, stages[e->stage2].id);
+        if (e->concurrency) fprintf(f, ", concurrency: %d", e->concurrency);
+        fprintf(f, "))");
+        return;
+    case E_TIMEOUT:
+        fprintf(f, "timeout(");
+        print_expr(f, e->parts[0]);
+        fprintf(f, ", after: 1h)");
+        return;
+    case E_TIMEOUT_SLEEP: fprintf(f, "timeout(s%d, after: %dms)", stages[e->stage].id, e->after_ms); return;
+    case E_BREAKER:
+        fprintf(f, "circuit_breaker(");
+        print_expr(f, e->parts[0]);
+        fprintf(f, ", failures: %d, reset: 1h)", e->failures);
+        return;
+    case E_LIMIT:
+        fprintf(f, "rate_limit(");
+        print_expr(f, e->parts[0]);
+        if (e->burst) fprintf(f, ", rate: 1/h, burst: %d, wait: 1ms)", e->burst);
+        else fprintf(f, ", rate: inf)");
         return;
     }
 }
@@ -514,6 +727,89 @@ static int eval(const Expr *e, const Value *in, Value *out)
         }
         return 0;
     }
+    case E_ROUTER: {            /* selection order; empty: FX_ENOROUTE; index >= routes: FX_EINVAL, nothing runs;
+                                   a route error: FX_EFANOUT (docs/PATTERNS.md) */
+        Value sel;
+        stage_eval(&stages[e->stage2], in, &sel);
+        if (sel.n == 0) return C_NOROUTE;
+        for (int j = 0; j < sel.n; j++)
+            if (sel.v[j] >= e->nparts) return C_INVAL;
+        zero_value(T_VEC, out);
+        out->n = sel.n;
+        for (int j = 0; j < sel.n; j++) {
+            Value y;
+            if (eval(e->parts[sel.v[j]], in, &y) != 0) return C_FANOUT;
+            out->v[j] = y.i;
+        }
+        return 0;
+    }
+    case E_PARALLEL: {          /* fanout, then the reduce stage's own result or error */
+        Value mid;
+        zero_value(T_VEC, &mid);
+        mid.n = e->nparts;
+        for (int i = 0; i < e->nparts; i++) {
+            Value y;
+            if (eval(e->parts[i], in, &y) != 0) return C_FANOUT;
+            mid.v[i] = y.i;
+        }
+        return stage_eval(&stages[e->stage2], &mid, out);
+    }
+    case E_FANIN:               /* the aggregate on the slice, its error unchanged */
+        return stage_eval(&stages[e->stage2], in, out);
+    case E_MAPREDUCE:           /* keep the failing stage's code; groups by first appearance, values in input order */
+    case E_JOIN: {              /* join: the key stage's code; then map(red) fail-fast: FX_EMAP_ITEM */
+        int64_t keys[64];
+        Value groups[64];
+        int ng = 0;
+        for (int j = 0; j < in->n; j++) {
+            Value x, kv;
+            zero_value(T_I64, &x);
+            x.i = in->v[j];
+            int rc = stage_eval(&stages[e->stage], &x, &kv);
+            if (rc != 0) return rc;
+            int64_t value = e->kind == E_MAPREDUCE ? kv.v[0] : in->v[j];
+            int g = 0;
+            while (g < ng && keys[g] != kv.i) g++;
+            if (g == ng) {
+                keys[ng] = kv.i;
+                zero_value(T_GROUP, &groups[ng]);
+                groups[ng].i = kv.i;
+                ng++;
+            }
+            groups[g].v[groups[g].n++] = value;
+        }
+        zero_value(T_VEC, out);
+        for (int g = 0; g < ng; g++) {
+            Value r;
+            int rc = stage_eval(&stages[e->stage2], &groups[g], &r);
+            if (rc != 0) return e->kind == E_MAPREDUCE ? rc : C_MAP_ITEM;
+            out->v[out->n++] = r.i;
+        }
+        return 0;
+    }
+    case E_TIMEOUT:             /* after: 1h never passes on the fake clock */
+        return eval(e->parts[0], in, out);
+    case E_TIMEOUT_SLEEP: {     /* the stage sleeps (in % 5) * 10 + 5 ms: past `after`, FX_ETIMEOUT */
+        int64_t d = (in->i % 5) * 10 + 5;
+        if (d >= e->after_ms) return C_TIMEOUT;
+        return stage_eval(&stages[e->stage], in, out);
+    }
+    case E_BREAKER: {           /* open after `failures` consecutive failures; FX_EFILTERED counts as neither */
+        if (((Expr *)e)->open) return C_OPEN;
+        int rc = eval(e->parts[0], in, out);
+        Expr *m = (Expr *)e;
+        if (rc == 0) m->consec = 0;
+        else if (rc != C_FILTERED && rc != FX_ECANCELED && ++m->consec >= e->failures) m->open = true;
+        return rc;
+    }
+    case E_LIMIT: {             /* inf: never waits; else the bucket (full at burst) never refills within a program */
+        if (e->burst) {
+            Expr *m = (Expr *)e;
+            if (m->tokens >= e->burst) return C_LIMITED;
+            m->tokens++;
+        }
+        return eval(e->parts[0], in, out);
+    }
     }
     abort();
 }
@@ -554,15 +850,15 @@ int main(int argc, char **argv)
     const int programs = 24;
 
     /* stages: at least one of each kind */
-    nstages = 12 + pick(8);
+    nstages = S_KINDS + 4 + pick(8);
     for (int i = 0; i < nstages; i++) {
         Stage *s = &stages[i];
         s->id = i;
-        s->kind = i < 5 ? i : pick(5);
+        s->kind = i < S_KINDS ? i : pick(S_KINDS);
         s->a = 1 + pick(7);
         s->b = pick(100);
         s->c = pick(50);
-        s->m = s->kind == S_SUM ? 1 + pick(6) : 3 + pick(20);
+        s->m = s->kind == S_SUM || s->kind == S_RED ? 1 + pick(6) : 3 + pick(20);
         s->scribble = chance(50);
     }
 
@@ -573,7 +869,10 @@ int main(int argc, char **argv)
         p->in = pick(2);
         p->out = pick(2);
         p->helper = i < helpers;
+        seq_ok = !p->helper;
+        made_seq = false;
         p->body = gen_expr(p->in, p->out, p->helper ? 2 : 4);
+        p->seq_only = made_seq;
         npipes++;
     }
     (void)max_len;
@@ -599,6 +898,7 @@ int main(int argc, char **argv)
     if (!c) { perror(path); return 2; }
     fprintf(c, "/* Generated by tests/difftest/gen %lu: stages, handlers, expectations, driver. */\n", seed);
     fprintf(c, "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include \"dt_%lu.h\"\n\n", seed);
+    fprintf(c, "static fx_clock *dt_clock;   /* the runtime's fake clock, auto mode: sleeps jump it */\n\n");
     for (int i = 0; i < nstages; i++) emit_stage_c(c, &stages[i]);
     for (int k = 0; k < NHANDLERS; k++) {
         fprintf(c, "int dt_h%d(fx_ctx *ctx, int code)\n{\n    (void)ctx;\n", k);
@@ -651,9 +951,13 @@ int main(int argc, char **argv)
 
     fprintf(c, "#define SENTINEL 987654321\n");
     fprintf(c, "int main(void)\n{\n    fx_ctx *ctx = fx_ctx_new();\n    int checked = 0;\n");
+    fprintf(c, "    dt_clock = fx_clock_fake_new(1000000000);\n    if (!dt_clock) abort();\n"
+               "    fx_clock_fake_set_auto(dt_clock, true);\n"
+               "    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 3, .clock = dt_clock });\n"
+               "    if (!rt) abort();\n");
     for (int p = helpers; p < npipes; p++) {
         const Pipeline *pl = &pipes[p];
-        fprintf(c, "    {\n        dt_%lu_p%d *p = dt_%lu_p%d_new(NULL);\n        if (!p) abort();\n", seed, p, seed, p);
+        fprintf(c, "    {\n        dt_%lu_p%d *p = dt_%lu_p%d_new(rt);\n        if (!p) abort();\n", seed, p, seed, p);
         fprintf(c, "        for (size_t k = 0; k < sizeof x%d / sizeof *x%d; k++) {\n", p, p);
         fprintf(c, "            const expect *x = &x%d[k];\n", p);
         if (pl->in == T_I64)
@@ -682,7 +986,7 @@ int main(int argc, char **argv)
         fprintf(c, "            checked++;\n            fx_ctx_reset(ctx);\n        }\n");
         fprintf(c, "        dt_%lu_p%d_free(p);\n    }\n", seed, p);
     }
-    fprintf(c, "    fx_ctx_free(ctx);\n");
+    fprintf(c, "    fx_ctx_free(ctx);\n    fx_runtime_free(rt);\n    fx_clock_free(dt_clock);\n");
     fprintf(c, "    printf(\"difftest dt_%lu: %d programs, %%d runs, %%d disagreements\\n\", checked, failures);\n",
             seed, programs);
     fprintf(c, "    return failures ? 1 : 0;\n}\n");

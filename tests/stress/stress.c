@@ -121,6 +121,95 @@ int st_dead(fx_ctx *ctx, const int64_t *item, const fx_error *err)
     return 0;
 }
 
+/* ------------------------------------------------------------ router, parallel, mapreduce, join */
+
+/* n = v % 4 routes (0 = no route), distinct indices (v + j) % 3 */
+int st_pick(fx_ctx *ctx, const int64_t *in, fx_slice_u32 *out)
+{
+    size_t n = (size_t)(*in % 4);
+    uint32_t *v = fx_alloc(ctx, (n + 1) * sizeof *v);
+    if (!v) return FX_ENOMEM;
+    for (size_t j = 0; j < n; j++) v[j] = (uint32_t)((*in + (int64_t)j) % 3);
+    out->ptr = v;
+    out->len = n;
+    return 0;
+}
+
+int st_kv(fx_ctx *ctx, const int64_t *in, fx_kv_i64_i64 *out)
+{
+    atomic_fetch_add(&stage_calls, 1);
+    jitter();
+    if (rnd() % 40 == 0) return fx_fail(ctx, 12, "mapper on %lld", (long long)*in);
+    out->key = *in % 3;
+    out->value = *in;
+    return 0;
+}
+
+int st_keyof(fx_ctx *ctx, const int64_t *in, int64_t *out)
+{
+    atomic_fetch_add(&stage_calls, 1);
+    if (rnd() % 40 == 0) return fx_fail(ctx, 11, "no key for %lld", (long long)*in);
+    *out = *in % 4;
+    return 0;
+}
+
+int st_group_total(fx_ctx *ctx, const fx_group_i64_i64 *in, int64_t *out)
+{
+    atomic_fetch_add(&stage_calls, 1);
+    jitter();
+    if (rnd() % 10 == 0) return fx_fail(ctx, 13, "group %lld", (long long)in->key);
+    int64_t s = 0;
+    for (size_t i = 0; i < in->values.len; i++) s += in->values.ptr[i];
+    *out = s;
+    return 0;
+}
+
+/* ------------------------------------------------------------ timeout, breaker, limiter, swallowing */
+
+static atomic_int dead_letters2[THREADS][ITEMS];
+static atomic_long seen_timeout, seen_open, seen_limited, seen_swallowed;   /* reported at the end */
+static atomic_int swallowed[THREADS][ITEMS];   /* st_flaky2 failures per slot (each swallowed) */
+
+/* sleeps 0-3 ms on its context (the real clock): the 2 ms timeout fires on
+   about a third of the calls; fails with 7 on a tenth */
+int st_nap(fx_ctx *ctx, const int64_t *in, int64_t *out)
+{
+    atomic_fetch_add(&stage_calls, 1);
+    int rc = fx_clock_sleep(NULL, ctx, (int64_t)(rnd() % 3000) * 1000);
+    if (rc != 0) return rc;
+    if (rnd() % 10 == 0) return fx_fail(ctx, 7, "nap %lld", (long long)*in);
+    *out = *in;
+    return 0;
+}
+
+int st_dead2(fx_ctx *ctx, const int64_t *item, const fx_error *err)
+{
+    (void)ctx;
+    CHECK(err != NULL && err->code != 0);
+    atomic_fetch_add(&dead_letters2[slot_thread(*item)][slot_index(*item)], 1);
+    return 0;
+}
+
+int st_flaky2(fx_ctx *ctx, const int64_t *in, int64_t *out)
+{
+    atomic_fetch_add(&stage_calls, 1);
+    jitter();
+    if (rnd() % 5 == 0) {
+        atomic_fetch_add(&swallowed[slot_thread(*in)][slot_index(*in)], 1);
+        return fx_fail(ctx, 7, "flaky2 %lld", (long long)*in);
+    }
+    *out = *in;
+    return 0;
+}
+
+/* swallows the stage's own failure (the item goes on as 0), passes the
+   context's errors through */
+int st_swallow(fx_ctx *ctx, int code)
+{
+    (void)ctx;
+    return code == 7 ? 0 : code;
+}
+
 /* ------------------------------------------------------------ canceller */
 
 typedef struct Pending {
@@ -174,6 +263,14 @@ typedef struct Shared {
     stress_fanned *fanned;
     stress_batched *batched;
     stress_filtered *filtered;
+    stress_routed *routed;
+    stress_par *par;
+    stress_summed *summed;
+    stress_reduced *reduced;
+    stress_joined *joined;
+    stress_pooled *pooled;
+    stress_shielded_all *shielded;
+    stress_swallowing *swallowing;
     int runs;
 } Shared;
 
@@ -278,6 +375,178 @@ static void run_filtered(const Shared *s, fx_ctx *ctx, int64_t v)
     else CHECK(rc == FX_EFILTERED ? v % 3 == 0 : (rc == 7 || is_ctx_code(rc)));
 }
 
+static void run_routed(const Shared *s, fx_ctx *ctx, int64_t v)
+{
+    fx_slice_i64 out = { NULL, 12345 };
+    int rc = stress_routed_process(s->routed, ctx, &v, &out);
+    size_t n = (size_t)(v % 4);
+    if (rc == 0) {
+        CHECK(n > 0 && out.len == n);
+        for (size_t j = 0; j < n; j++) CHECK(out.ptr[j] == v);
+        return;
+    }
+    CHECK(out.ptr == NULL && out.len == 12345);
+    const fx_error *err = fx_ctx_error(ctx);
+    CHECK(err && err->code == rc);
+    if (rc == FX_ENOROUTE) CHECK(n == 0);
+    else if (rc == FX_EFANOUT) CHECK(n > 0 && err->index >= 0 && (size_t)err->index < n && err->cause);
+    else CHECK(is_ctx_code(rc));
+}
+
+static void run_par(const Shared *s, fx_ctx *ctx, int64_t v)
+{
+    int64_t out = -1;
+    int rc = stress_par_process(s->par, ctx, &v, &out);
+    if (rc == 0) {
+        CHECK(out == 3 * v);
+        return;
+    }
+    CHECK(out == -1);
+    CHECK(rc == FX_EFANOUT || is_ctx_code(rc));
+    const fx_error *err = fx_ctx_error(ctx);
+    CHECK(err && err->code == rc);
+    if (rc == FX_EFANOUT) CHECK(err->index >= 0 && err->index < 3);
+}
+
+static void run_summed(const Shared *s, fx_ctx *ctx)
+{
+    int64_t items[ITEMS], want = 0;
+    for (int i = 0; i < ITEMS; i++) want += items[i] = i + 1;
+    fx_slice_i64 in = { items, ITEMS };
+    int64_t out = -1;
+    int rc = stress_summed_process(s->summed, ctx, &in, &out);
+    if (rc == 0) CHECK(out == want);
+    else CHECK(out == -1 && (rc == FX_EMAP_ITEM || is_ctx_code(rc)) && fx_ctx_error(ctx)->code == rc);
+}
+
+/* mapreduce and join_by_key |> map: one sum per key, keys in order of first appearance */
+static void run_keyed(const Shared *s, fx_ctx *ctx, int run, bool mapreduce)
+{
+    int64_t items[ITEMS];
+    for (int i = 0; i < ITEMS; i++) items[i] = i * 7 + run % 5;
+    const int64_t nkeys = mapreduce ? 3 : 4;
+    int64_t keys[4], sums[4];
+    int ng = 0;
+    for (int i = 0; i < ITEMS; i++) {
+        int g = 0;
+        while (g < ng && keys[g] != items[i] % nkeys) g++;
+        if (g == ng) keys[ng] = items[i] % nkeys, sums[ng++] = 0;
+        sums[g] += items[i];
+    }
+    fx_slice_i64 in = { items, ITEMS }, out = { NULL, 12345 };
+    int rc = mapreduce ? stress_reduced_process(s->reduced, ctx, &in, &out)
+                       : stress_joined_process(s->joined, ctx, &in, &out);
+    if (rc == 0) {
+        CHECK(out.len == (size_t)ng);
+        for (int g = 0; g < ng; g++) CHECK(out.ptr[g] == sums[g]);
+        return;
+    }
+    CHECK(out.ptr == NULL && out.len == 12345);
+    if (mapreduce) CHECK(rc == 12 || rc == 13 || is_ctx_code(rc));   /* the failing stage's own code */
+    else CHECK(rc == 11 || rc == FX_EMAP_ITEM || is_ctx_code(rc));
+    const fx_error *err = fx_ctx_error(ctx);
+    CHECK(err && err->code == rc);
+}
+
+static void run_pooled(const Shared *s, fx_ctx *ctx)
+{
+    int64_t items[10], want = 0;
+    for (int i = 0; i < 10; i++) want += 2 * (items[i] = i + 1);
+    fx_slice_i64 in = { items, 10 };
+    int64_t out = -1;
+    int rc = stress_pooled_process(s->pooled, ctx, &in, &out);
+    if (rc == 0) {
+        CHECK(out == want);
+        return;
+    }
+    CHECK(out == -1);
+    CHECK(rc == FX_EBUFFER || is_ctx_code(rc));
+    if (rc == FX_EBUFFER) CHECK(fx_ctx_error(ctx)->index % 4 == 0);
+}
+
+static void tag_items(int64_t *items, int t, int run, atomic_int (*counters)[ITEMS])
+{
+    for (int i = 0; i < ITEMS; i++) {
+        items[i] = (int64_t)t * 1000000 + (int64_t)(run % 10000) * 100 + i;
+        atomic_store(&counters[t][i], 0);
+    }
+}
+
+/* dlq(rate_limit(circuit_breaker(timeout(nap)))) per item, errors collected:
+   every item is its output, or one listed error with a documented code,
+   dead-lettered exactly when dlq's default `when` says so */
+static void run_shielded(const Shared *s, int t, int run, fx_ctx *ctx)
+{
+    int64_t items[ITEMS];
+    tag_items(items, t, run, dead_letters2);
+    fx_slice_i64 in = { items, ITEMS }, out = { 0 };
+    int rc = stress_shielded_all_process(s->shielded, ctx, &in, &out);
+    if (rc != 0 && rc != FX_EMULTI) {
+        CHECK(is_ctx_code(rc));
+        for (int i = 0; i < ITEMS; i++) CHECK(atomic_load(&dead_letters2[t][i]) == 0);
+        return;
+    }
+    CHECK(out.len == ITEMS);
+    int code[ITEMS] = { 0 };
+    if (rc == FX_EMULTI) {
+        const fx_error *err = fx_ctx_error(ctx);
+        CHECK(err && err->code == FX_EMULTI && err->count > 0);
+        for (size_t k = 0; k < err->count; k++) {
+            int idx = err->errors[k].index;
+            CHECK(idx >= 0 && idx < ITEMS && code[idx] == 0);
+            if (k > 0) CHECK(err->errors[k - 1].index < idx);
+            code[idx] = err->errors[k].code;
+        }
+    }
+    for (int i = 0; i < ITEMS; i++) {
+        int dl = atomic_load(&dead_letters2[t][i]);
+        int c = code[i];
+        if (c == 0) {
+            CHECK(out.ptr[i] == items[i] && dl == 0);
+            continue;
+        }
+        CHECK(out.ptr[i] == 0);
+        CHECK(c == 7 || c == FX_ETIMEOUT || c == FX_ERATE_LIMITED || c == FX_ECIRCUIT_OPEN || is_ctx_code(c));
+        CHECK(dl == ((c == 7 || c == FX_ETIMEOUT || c == FX_ERATE_LIMITED) ? 1 : 0));
+        if (c == FX_ETIMEOUT) atomic_fetch_add(&seen_timeout, 1);
+        if (c == FX_ECIRCUIT_OPEN) atomic_fetch_add(&seen_open, 1);
+        if (c == FX_ERATE_LIMITED) atomic_fetch_add(&seen_limited, 1);
+    }
+}
+
+/* map(on_error(flaky2, swallow)): a swallowed failure is the zero value, not
+   an error; only the context's errors are listed */
+static void run_swallowing(const Shared *s, int t, int run, fx_ctx *ctx)
+{
+    int64_t items[ITEMS];
+    tag_items(items, t, run, swallowed);
+    fx_slice_i64 in = { items, ITEMS }, out = { 0 };
+    int rc = stress_swallowing_process(s->swallowing, ctx, &in, &out);
+    if (rc != 0 && rc != FX_EMULTI) {
+        CHECK(is_ctx_code(rc));
+        return;
+    }
+    CHECK(out.len == ITEMS);
+    bool listed[ITEMS] = { false };
+    if (rc == FX_EMULTI) {
+        const fx_error *err = fx_ctx_error(ctx);
+        CHECK(err && err->code == FX_EMULTI);
+        for (size_t k = 0; k < err->count; k++) {
+            int idx = err->errors[k].index;
+            CHECK(idx >= 0 && idx < ITEMS && !listed[idx]);
+            CHECK(is_ctx_code(err->errors[k].code));
+            listed[idx] = true;
+        }
+    }
+    for (int i = 0; i < ITEMS; i++) {
+        int sw = atomic_load(&swallowed[t][i]);
+        CHECK(sw <= 1);
+        if (listed[i]) CHECK(out.ptr[i] == 0);
+        else CHECK(out.ptr[i] == (sw ? 0 : items[i]));
+        if (!listed[i] && sw) atomic_fetch_add(&seen_swallowed, 1);
+    }
+}
+
 typedef struct Worker {
     const Shared *s;
     int t;
@@ -291,12 +560,20 @@ static void *worker(void *arg)
     fx_ctx *root = fx_ctx_new();
     for (int run = 0; run < w->s->runs; run++) {
         fx_ctx *ctx = begin_run(w->t, root);
-        switch (run % 5) {
+        switch (run % 13) {
         case 0: run_collect(w->s, w->t, run, ctx); break;
         case 1: run_failfast(w->s, ctx); break;
         case 2: run_fanned(w->s, ctx); break;
         case 3: run_batched(w->s, ctx); break;
         case 4: run_filtered(w->s, ctx, run); break;
+        case 5: run_routed(w->s, ctx, run / 13 + w->t); break;
+        case 6: run_par(w->s, ctx, run); break;
+        case 7: run_summed(w->s, ctx); break;
+        case 8: run_keyed(w->s, ctx, run, true); break;
+        case 9: run_keyed(w->s, ctx, run, false); break;
+        case 10: run_pooled(w->s, ctx); break;
+        case 11: run_shielded(w->s, w->t, run, ctx); break;
+        case 12: run_swallowing(w->s, w->t, run, ctx); break;
         }
         end_run(w->t, ctx);
         fx_ctx_reset(root);
@@ -320,9 +597,18 @@ int main(int argc, char **argv)
         .fanned = stress_fanned_new(rt),
         .batched = stress_batched_new(rt),
         .filtered = stress_filtered_new(rt),
+        .routed = stress_routed_new(rt),
+        .par = stress_par_new(rt),
+        .summed = stress_summed_new(rt),
+        .reduced = stress_reduced_new(rt),
+        .joined = stress_joined_new(rt),
+        .pooled = stress_pooled_new(rt),
+        .shielded = stress_shielded_all_new(rt),
+        .swallowing = stress_swallowing_new(rt),
         .runs = runs,
     };
-    CHECK(s.collect && s.failfast && s.fanned && s.batched && s.filtered);
+    CHECK(s.collect && s.failfast && s.fanned && s.batched && s.filtered && s.routed && s.par && s.summed &&
+          s.reduced && s.joined && s.pooled && s.shielded && s.swallowing);
 
     pthread_t cancel_thread, threads[THREADS];
     Worker w[THREADS];
@@ -344,8 +630,18 @@ int main(int argc, char **argv)
     stress_fanned_free(s.fanned);
     stress_batched_free(s.batched);
     stress_filtered_free(s.filtered);
+    stress_routed_free(s.routed);
+    stress_par_free(s.par);
+    stress_summed_free(s.summed);
+    stress_reduced_free(s.reduced);
+    stress_joined_free(s.joined);
+    stress_pooled_free(s.pooled);
+    stress_shielded_all_free(s.shielded);
+    stress_swallowing_free(s.swallowing);
     fx_runtime_free(rt);
-    printf("stress: %ld runs on %d threads, %ld stage calls, every item accounted for\n", total, THREADS,
-           atomic_load(&stage_calls));
+    printf("stress: %ld runs on %d threads, %ld stage calls, every item accounted for "
+           "(%ld timeouts, %ld open-breaker rejections, %ld rate-limited, %ld swallowed)\n",
+           total, THREADS, atomic_load(&stage_calls), atomic_load(&seen_timeout), atomic_load(&seen_open),
+           atomic_load(&seen_limited), atomic_load(&seen_swallowed));
     return total == (long)runs * THREADS ? 0 : 1;
 }
