@@ -25,9 +25,11 @@
  * rate_limit. Time is the runtime's fake clock in auto mode (a sleep jumps
  * it), so time-driven combinators are deterministic: a timeout either has
  * `after: 1h` (never fires) or wraps a stage that sleeps a known time on its
- * context; a breaker has `reset: 1h` (never half-opens within a program); a
- * limiter has `rate: inf` or `rate: 1/h, burst: b, wait: 1ms` (exactly b
- * calls pass per instance). Breakers, bounded limiters and firing timeouts
+ * context; a breaker has `reset: 1h` (never half-opens within a program) or
+ * a reset of 20-80 ms that the sleeps make pass (the model keeps the clock:
+ * model_now_ms); a limiter has `rate: inf`, `rate: 1/h, burst: b, wait: 1ms`
+ * (exactly b calls pass per instance) or `rate: 100/s, burst: b, wait: 0s`
+ * (refilled by the sleeps, never waits). Breakers, bounded limiters and firing timeouts
  * are generated only where calls are sequential (see seq_ok), and the model
  * keeps their state across the inputs of a pipeline in the driver's order.
  * Add one: a case in gen_expr, a case in eval, a case in print_expr.
@@ -144,10 +146,10 @@ static int stage_eval(const Stage *s, const Value *in, Value *out)
         out->type = T_I64;
         out->i = (in->i + s->c) % s->m != 0;   /* 1 = passes */
         return 0;
-    case S_SEL:                                 /* distinct indices 0..4, 0 to 3 of them */
+    case S_SEL:                                 /* 0 to 3 indices in 0..4; distinct when m is odd */
         out->type = T_VEC;
         out->n = (int)((in->i + s->c) % 4);
-        for (int j = 0; j < out->n; j++) out->v[j] = (in->i * s->a + s->b + j) % 5;
+        for (int j = 0; j < out->n; j++) out->v[j] = (in->i * s->a + s->b + j * (s->m % 2)) % 5;
         return 0;
     case S_KV:
         out->type = T_KV;
@@ -221,8 +223,8 @@ static void emit_stage_c(FILE *f, const Stage *s)
         fprintf(f, "int dt_f%d(fx_ctx *ctx, const int64_t *in, fx_slice_u32 *out)\n{\n", s->id);
         fprintf(f, "    size_t n = (size_t)((*in + %" PRId64 ") %% 4);\n", s->c);
         fprintf(f, "    uint32_t *v = fx_alloc(ctx, (n + 1) * sizeof *v);\n    if (!v) return FX_ENOMEM;\n");
-        fprintf(f, "    for (size_t j = 0; j < n; j++) v[j] = (uint32_t)((*in * %" PRId64 " + %" PRId64 " + (int64_t)j) %% 5);\n",
-                s->a, s->b);
+        fprintf(f, "    for (size_t j = 0; j < n; j++) v[j] = (uint32_t)((*in * %" PRId64 " + %" PRId64 " + (int64_t)j * %" PRId64 ") %% 5);\n",
+                s->a, s->b, s->m % 2);
         fprintf(f, "    out->ptr = v;\n    out->len = n;\n    return 0;\n}\n\n");
         break;
     case S_KV:
@@ -309,12 +311,19 @@ typedef struct Expr {
     bool pooled;              /* E_BUFFER: pooled_buffer */
     int stage2;               /* E_ROUTER selector, E_PARALLEL/E_FANIN reduce, E_MAPREDUCE/E_JOIN reducer */
     int after_ms;             /* E_TIMEOUT_SLEEP (E_TIMEOUT: 1h, never fires) */
-    int failures;             /* E_BREAKER (reset: 1h: never half-opens within a program) */
-    int burst;                /* E_LIMIT: 0 = rate: inf, else rate: 1/h with that burst and wait: 1ms */
+    int failures;             /* E_BREAKER */
+    int reset_ms;             /* E_BREAKER: 0 = reset: 1h (never half-opens within a program) */
+    int successes;            /* E_BREAKER */
+    int burst;                /* E_LIMIT: 0 = rate: inf, else rate: 1/h (or 100/s) with that burst */
+    bool refill;              /* E_LIMIT: rate: 100/s, wait: 0s (else rate: 1/h, wait: 1ms) */
     /* model state of a stateful component (one instance per top-level pipeline) */
     int consec;
-    bool open;
-    int tokens;
+    int state;                /* E_BREAKER: B_CLOSED, B_OPEN, B_HALF */
+    int64_t opened_at;        /* E_BREAKER: model clock (ms) when it last opened */
+    int succ;                 /* E_BREAKER: consecutive half-open successes */
+    int tokens;               /* E_LIMIT 1/h: tokens taken; 100/s: tenths of a token held */
+    bool started;             /* E_LIMIT 100/s */
+    int64_t last_ms;          /* E_LIMIT 100/s: model clock of the last refill */
     int nparts;
     struct Expr *parts[4];
 } Expr;
@@ -337,6 +346,13 @@ static int as_counter;
  * holds one is never nested in another (its instance would be another). */
 static bool seq_ok;
 static bool made_seq;
+/* The model's clock, in ms since the driver's runtime started: only the
+ * sleeping stages of firing timeouts move the fake clock (auto mode), each by
+ * min(its sleep, the timeout's `after`) (the sleep ends at the earlier of its
+ * own deadline and its context's). The driver runs the pipelines and inputs
+ * in the order the model evaluates them, so both clocks agree. */
+static int64_t model_now_ms;
+enum { B_CLOSED, B_OPEN, B_HALF };
 
 static Expr *new_expr(int kind, int in, int out)
 {
@@ -356,6 +372,41 @@ static Expr *gen_stage(int in, int out)
     Expr *e = new_expr(E_STAGE, in, out);
     e->stage = stage_of_kind(kind);
     return e;
+}
+
+static Expr *gen_sleep_timeout(void)
+{
+    Expr *e = new_expr(E_TIMEOUT_SLEEP, T_I64, T_I64);
+    e->stage = stage_of_kind(S_SLEEP);
+    e->after_ms = 10 * (1 + pick(5));
+    made_seq = true;
+    return e;
+}
+
+/* The part of a breaker with a short reset or of a refilling limiter: most
+ * often it starts with a firing timeout's sleep, so the clock moves between
+ * calls (and the timeouts make failures). */
+static Expr *gen_timed(int in, int out, int depth)
+{
+    if (in != T_I64 || !chance(70)) return gen_expr(in, out, depth);
+    Expr *e = new_expr(E_PIPE, in, out);
+    e->nparts = 2;
+    e->parts[0] = gen_sleep_timeout();
+    e->parts[1] = gen_expr(T_I64, out, depth);
+    return e;
+}
+
+/* (timeout(sleep, after: 50ms) |> e): the sleep (5-45 ms) never fires, it
+ * only moves the clock, also while e is an open breaker that calls nothing */
+static Expr *with_tick(Expr *e)
+{
+    if (e->in != T_I64 || !chance(70)) return e;
+    Expr *p = new_expr(E_PIPE, T_I64, e->out);
+    p->nparts = 2;
+    p->parts[0] = gen_sleep_timeout();
+    p->parts[0]->after_ms = 50;
+    p->parts[1] = e;
+    return p;
 }
 
 static Expr *gen_expr(int in, int out, int depth)
@@ -487,13 +538,7 @@ static Expr *gen_expr(int in, int out, int depth)
             return e;
         }
         case 17: {              /* timeout: never fires (1h), or a sleeping stage on the fake clock */
-            if (seq_ok && in == T_I64 && out == T_I64 && chance(60)) {
-                Expr *e = new_expr(E_TIMEOUT_SLEEP, in, out);
-                e->stage = stage_of_kind(S_SLEEP);
-                e->after_ms = 10 * (1 + pick(5));
-                made_seq = true;
-                return e;
-            }
+            if (seq_ok && in == T_I64 && out == T_I64 && chance(60)) return gen_sleep_timeout();
             Expr *e = new_expr(E_TIMEOUT, in, out);
             e->nparts = 1;
             e->parts[0] = gen_expr(in, out, depth - 1);
@@ -503,18 +548,21 @@ static Expr *gen_expr(int in, int out, int depth)
             if (!seq_ok) continue;
             Expr *e = new_expr(E_BREAKER, in, out);
             e->failures = 1 + pick(3);
+            e->reset_ms = chance(50) ? 0 : 20 * (1 + pick(4));
+            e->successes = 1 + pick(2);
             e->nparts = 1;
-            e->parts[0] = gen_expr(in, out, depth - 1);
+            e->parts[0] = e->reset_ms ? gen_timed(in, out, depth - 1) : gen_expr(in, out, depth - 1);
             made_seq = true;
-            return e;
+            return e->reset_ms ? with_tick(e) : e;
         }
         case 19: {              /* rate_limit(s, rate: inf) or (rate: 1/h, burst: b, wait: 1ms) */
             Expr *e = new_expr(E_LIMIT, in, out);
             e->burst = seq_ok && chance(60) ? 1 + pick(12) : 0;
+            e->refill = e->burst && chance(50);
             if (e->burst) made_seq = true;
             e->nparts = 1;
-            e->parts[0] = gen_expr(in, out, depth - 1);
-            return e;
+            e->parts[0] = e->refill ? gen_timed(in, out, depth - 1) : gen_expr(in, out, depth - 1);
+            return e->refill ? with_tick(e) : e;
         }
         default:
             return gen_stage(in, out);
@@ -617,12 +665,14 @@ static void print_expr(FILE *f, const Expr *e)
     case E_BREAKER:
         fprintf(f, "circuit_breaker(");
         print_expr(f, e->parts[0]);
-        fprintf(f, ", failures: %d, reset: 1h)", e->failures);
+        if (e->reset_ms) fprintf(f, ", failures: %d, reset: %dms, successes: %d)", e->failures, e->reset_ms, e->successes);
+        else fprintf(f, ", failures: %d, reset: 1h)", e->failures);
         return;
     case E_LIMIT:
         fprintf(f, "rate_limit(");
         print_expr(f, e->parts[0]);
-        if (e->burst) fprintf(f, ", rate: 1/h, burst: %d, wait: 1ms)", e->burst);
+        if (e->refill) fprintf(f, ", rate: 100/s, burst: %d, wait: 0s)", e->burst);
+        else if (e->burst) fprintf(f, ", rate: 1/h, burst: %d, wait: 1ms)", e->burst);
         else fprintf(f, ", rate: inf)");
         return;
     }
@@ -791,20 +841,54 @@ static int eval(const Expr *e, const Value *in, Value *out)
         return eval(e->parts[0], in, out);
     case E_TIMEOUT_SLEEP: {     /* the stage sleeps (in % 5) * 10 + 5 ms: past `after`, FX_ETIMEOUT */
         int64_t d = (in->i % 5) * 10 + 5;
+        model_now_ms += d < e->after_ms ? d : e->after_ms;
         if (d >= e->after_ms) return C_TIMEOUT;
         return stage_eval(&stages[e->stage], in, out);
     }
-    case E_BREAKER: {           /* open after `failures` consecutive failures; FX_EFILTERED counts as neither */
-        if (((Expr *)e)->open) return C_OPEN;
-        int rc = eval(e->parts[0], in, out);
+    case E_BREAKER: {           /* closed -> open after `failures` consecutive failures; open rejects; the first
+                                   call at least `reset` after opening is half-open; `successes` consecutive
+                                   successes close it, a failure re-opens it; FX_EFILTERED counts as neither */
         Expr *m = (Expr *)e;
-        if (rc == 0) m->consec = 0;
-        else if (rc != C_FILTERED && rc != FX_ECANCELED && ++m->consec >= e->failures) m->open = true;
+        if (m->state == B_OPEN) {
+            if (e->reset_ms == 0 || model_now_ms - m->opened_at < e->reset_ms) return C_OPEN;
+            m->state = B_HALF;
+            m->succ = 0;
+        }
+        int rc = eval(e->parts[0], in, out);
+        bool neither = rc == C_FILTERED || rc == FX_ECANCELED;
+        if (m->state == B_HALF) {
+            if (rc == 0) {
+                if (++m->succ >= e->successes) {
+                    m->state = B_CLOSED;
+                    m->consec = 0;
+                }
+            } else if (!neither) {
+                m->state = B_OPEN;
+                m->opened_at = model_now_ms;
+            }
+        } else if (rc == 0) {
+            m->consec = 0;
+        } else if (!neither && ++m->consec >= e->failures) {
+            m->state = B_OPEN;
+            m->opened_at = model_now_ms;
+        }
         return rc;
     }
-    case E_LIMIT: {             /* inf: never waits; else the bucket (full at burst) never refills within a program */
-        if (e->burst) {
-            Expr *m = (Expr *)e;
+    case E_LIMIT: {             /* inf: never waits; 1/h: the bucket (full at burst) never refills within a program;
+                                   100/s: a token per 10 ms of the clock, up to burst; wait 0s: no token, rejected */
+        Expr *m = (Expr *)e;
+        if (e->refill) {
+            if (!m->started) {
+                m->started = true;
+                m->tokens = 10 * e->burst;
+                m->last_ms = model_now_ms;
+            }
+            m->tokens += (int)(model_now_ms - m->last_ms);
+            if (m->tokens > 10 * e->burst) m->tokens = 10 * e->burst;
+            m->last_ms = model_now_ms;
+            if (m->tokens < 10) return C_LIMITED;
+            m->tokens -= 10;
+        } else if (e->burst) {
             if (m->tokens >= e->burst) return C_LIMITED;
             m->tokens++;
         }
