@@ -535,6 +535,7 @@ static Expr *gen_expr(int in, int out, int depth)
             e->stage = stage_of_kind(e->kind == E_MAPREDUCE ? S_KV : S_KEY);
             e->stage2 = stage_of_kind(S_RED);
             e->concurrency = chance(50) ? 1 + pick(4) : 0;
+            e->collect = e->kind == E_JOIN && chance(50);
             return e;
         }
         case 17: {              /* timeout: never fires (1h), or a sleeping stage on the fake clock */
@@ -654,6 +655,7 @@ static void print_expr(FILE *f, const Expr *e)
     case E_JOIN:
         fprintf(f, "(join_by_key(s%d) |> map(s%d", stages[e->stage].id, stages[e->stage2].id);
         if (e->concurrency) fprintf(f, ", concurrency: %d", e->concurrency);
+        if (e->collect) fprintf(f, ", collect_errors: true");
         fprintf(f, "))");
         return;
     case E_TIMEOUT:
@@ -829,13 +831,15 @@ static int eval(const Expr *e, const Value *in, Value *out)
             groups[g].v[groups[g].n++] = value;
         }
         zero_value(T_VEC, out);
+        bool failed = false;
         for (int g = 0; g < ng; g++) {
             Value r;
             int rc = stage_eval(&stages[e->stage2], &groups[g], &r);
-            if (rc != 0) return e->kind == E_MAPREDUCE ? rc : C_MAP_ITEM;
-            out->v[out->n++] = r.i;
+            if (rc != 0 && !e->collect) return e->kind == E_MAPREDUCE ? rc : C_MAP_ITEM;
+            failed |= rc != 0;
+            out->v[out->n++] = rc ? 0 : r.i;
         }
-        return 0;
+        return failed ? C_MULTI : 0;
     }
     case E_TIMEOUT:             /* after: 1h never passes on the fake clock */
         return eval(e->parts[0], in, out);

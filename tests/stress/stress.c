@@ -14,6 +14,7 @@
  * Usage: stress [RUNS]   (default 60 per thread: the `make check` short mode;
  *                         STRESS_RUNS=2000 make check-stress for a long run)
  */
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -216,6 +217,8 @@ typedef struct Pending {
     pthread_mutex_t mu;
     fx_ctx *ctx[THREADS];         /* the run in flight per thread, or NULL */
     atomic_bool stop;
+    fx_circuit_breaker *cb;       /* the shared resilience pipeline's breaker and limiter, */
+    fx_rate_limiter *rl;          /* driven at run time while calls go through them */
 } Pending;
 static Pending pending = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
@@ -228,6 +231,14 @@ static void *canceller(void *arg)
         int t = (int)(rnd() % THREADS);
         if (pending.ctx[t] && rnd() % 4 == 0) fx_ctx_cancel(pending.ctx[t]);
         pthread_mutex_unlock(&pending.mu);
+        switch (rnd() % 256) {  /* run-time control (SPEC §5.3) under load */
+        case 0: fx_circuit_breaker_force_open(pending.cb); break;
+        case 1: case 2: fx_circuit_breaker_reset(pending.cb); break;
+        case 3: fx_rate_limiter_set_rate(pending.rl, INFINITY); break;
+        case 4: fx_rate_limiter_set_rate(pending.rl, 4000.0); break;
+        case 5: fx_rate_limiter_set_burst(pending.rl, 1 + (int)(rnd() % 8)); break;
+        case 6: (void)fx_rate_limiter_allow(pending.rl); break;
+        }
         for (int i = 0; i < 20; i++) sched_yield();
     }
     return NULL;
@@ -621,6 +632,9 @@ int main(int argc, char **argv)
     CHECK(s.collect && s.failfast && s.fanned && s.batched && s.filtered && s.routed && s.par && s.summed &&
           s.reduced && s.joined && s.pooled && s.shielded && s.swallowing);
 
+    pending.cb = stress_shielded_all_cb(s.shielded);
+    pending.rl = stress_shielded_all_rl(s.shielded);
+    CHECK(pending.cb && pending.rl);
     pthread_t cancel_thread, threads[THREADS];
     Worker w[THREADS];
     pthread_create(&cancel_thread, NULL, canceller, NULL);
