@@ -86,25 +86,32 @@ int fx__error_wrap(fx_ctx *ctx, int code, const char *component, const char *mes
 
 /* ---- flow combinators (fanout, parallel, map, router) */
 
-int fx__flow_fail(fx_ctx *ctx, int code, const char *component, int index, const fx_error *cause,
-                  const char *fmt, ...)
+/* A new claimed record {code, component, message from fmt} whose cause is
+ * a copy of `cause` (NULL: none); code 0 is recorded as FX_EINVAL. The
+ * shared body of fx__flow_fail and fx__error_record. */
+static fx_error *record_caused(fx_ctx *ctx, int *code, const char *component, const fx_error *cause,
+                               const char *fmt, va_list ap)
 {
     fx_error *copy = NULL;
     if (cause != NULL) {
         copy = fx_alloc(ctx, sizeof *copy);
         if (copy != NULL) *copy = *cause;
     }
-    const char *message = NULL;
-    if (fmt != NULL) {
-        va_list ap;
-        va_start(ap, fmt);
-        message = fx_vsprintf(ctx, fmt, ap);
-        va_end(ap);
-    }
-    if (code == 0) code = FX_EINVAL;
-    fx_error *e = record(ctx, code, component, message, FX__REC_CLAIMED);
-    e->index = index;
+    const char *message = fmt != NULL ? fx_vsprintf(ctx, fmt, ap) : NULL;
+    if (*code == 0) *code = FX_EINVAL;
+    fx_error *e = record(ctx, *code, component, message, FX__REC_CLAIMED);
     if (e != &ctx->fallback) e->cause = copy;
+    return e;
+}
+
+int fx__flow_fail(fx_ctx *ctx, int code, const char *component, int index, const fx_error *cause,
+                  const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fx_error *e = record_caused(ctx, &code, component, cause, fmt, ap);
+    va_end(ap);
+    e->index = index;
     return code;
 }
 
@@ -148,22 +155,11 @@ int fx__flow_multi(fx_ctx *ctx, const char *component, const fx_error *const *sl
 int fx__error_record(fx_ctx *ctx, int code, const char *component, int attempts, const fx_error *cause,
                      const char *fmt, ...)
 {
-    fx_error *copy = NULL;
-    if (cause != NULL) {
-        copy = fx_alloc(ctx, sizeof *copy);
-        if (copy != NULL) *copy = *cause;
-    }
-    const char *message = NULL;
-    if (fmt != NULL) {
-        va_list ap;
-        va_start(ap, fmt);
-        message = fx_vsprintf(ctx, fmt, ap);
-        va_end(ap);
-    }
-    if (code == 0) code = FX_EINVAL;
-    fx_error *e = record(ctx, code, component, message, FX__REC_CLAIMED);
+    va_list ap;
+    va_start(ap, fmt);
+    fx_error *e = record_caused(ctx, &code, component, cause, fmt, ap);
+    va_end(ap);
     e->attempts = attempts;
-    if (e != &ctx->fallback) e->cause = copy;
     return code;
 }
 
