@@ -156,14 +156,20 @@ const char *op_name(Op op)
     }
 }
 
+/* The named option `name` among opts (a call's, a pool's, a step's). */
+static const Expr *find_opt(const Arg *opts, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (opts[i].name && strcmp(opts[i].name, name) == 0)
+            return opts[i].value;
+    return NULL;
+}
+
 const Expr *expr_opt(const Expr *call, const char *name)
 {
     if (!call || call->kind != EX_CALL)
         return NULL;
-    for (size_t i = 0; i < call->nargs; i++)
-        if (call->args[i].name && strcmp(call->args[i].name, name) == 0)
-            return call->args[i].value;
-    return NULL;
+    return find_opt(call->args, call->nargs, name);
 }
 
 /* ================================================================ helpers */
@@ -1354,14 +1360,6 @@ static bool check_opts_plain(Ctx *x, const char *what, Arg *opts, size_t n, cons
             ok = false;
     }
     return ok;
-}
-
-static const Expr *find_opt(Arg *opts, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (opts[i].name && strcmp(opts[i].name, name) == 0)
-            return opts[i].value;
-    return NULL;
 }
 
 static void check_pool(Ctx *x, Decl *d)
