@@ -4,7 +4,8 @@
  * through emit_component (its table entry would be named "metrics" or
  * "trace"); each body observes its part itself under the name the user
  * gave, with a component description of its own (a function-local static).
- * docs/OBSERVABILITY.md explains what each one reports.
+ * Both have variants (cgen.h): the plain one only calls the part, the
+ * observed one reports. docs/OBSERVABILITY.md explains what each reports.
  */
 #include "cgen.h"
 
@@ -42,6 +43,10 @@ static void body_metrics(Gen *g, const Comp *k)
 {
     const Comp *part = k->kids[0];
     const char *name = given_name(k);
+    if (g->variant == VARIANT_PLAIN) {
+        put(g, "    int rc = %s(p, ctx, in, out);   /* metrics(): nothing to report here */\n", comp_fn(g, part));
+        return;
+    }
     if (part_observed(k)) {
         put(g, "    /* metrics(): the part reports as \"");
         put_comment_text(g, name);
@@ -55,12 +60,9 @@ static void body_metrics(Gen *g, const Comp *k)
     put(g, "\" */\n");
     put_component(g, "metered", name, pg != NULL ? pg->kind : "FX_COMPONENT_COMBINATOR");
     put(g, "    fx_observation mobs;\n"
-           "    const bool observed = p->observed;\n"
-           "    if (FX_UNLIKELY(observed))\n"
-           "        fx_observe_begin(p->rt, ctx, &metered, &mobs);\n"
+           "    fx_observe_begin(p->rt, ctx, &metered, &mobs);\n"
            "    int rc = %s(p, ctx, in, out);\n"
-           "    if (FX_UNLIKELY(observed))\n"
-           "        fx_observe_end(p->rt, ctx, &metered, &mobs, rc);\n",
+           "    fx_observe_end(p->rt, ctx, &metered, &mobs, rc);\n",
         comp_fn(g, part));
 }
 
@@ -74,6 +76,10 @@ static void body_trace(Gen *g, const Comp *k)
     const Expr *attrs = expr_opt(k->e, "attrs");
     size_t nattrs = attrs != NULL ? attrs->nargs : 0;
     bool merge = part_observed(k);
+    if (g->variant == VARIANT_PLAIN) {
+        put(g, "    int rc = %s(p, ctx, in, out);   /* trace(): nothing to report here */\n", comp_fn(g, part));
+        return;
+    }
     put(g, "    /* trace(): %s */\n", merge ? "the part's own span carries the name and attributes"
                                             : "a span around the part (no metrics events)");
     put_component(g, "traced", name, "FX_COMPONENT_COMBINATOR");
@@ -89,17 +95,16 @@ static void body_trace(Gen *g, const Comp *k)
         put(g, "    };\n");
     }
     put(g, "    fx_observation tobs;\n"
-           "    const bool observed = p->observed;\n"
-           "    if (FX_UNLIKELY(observed))\n"
-           "        fx_observe_trace_begin(p->rt, ctx, &traced, %s, %zu, %s, &tobs);\n"
+           "    fx_observe_trace_begin(p->rt, ctx, &traced, %s, %zu, %s, &tobs);\n"
            "    int rc = %s(p, ctx, in, out);\n"
-           "    if (FX_UNLIKELY(observed))\n"
-           "        fx_observe_trace_end(p->rt, ctx, &tobs, rc);\n",
+           "    fx_observe_trace_end(p->rt, ctx, &tobs, rc);\n",
         nattrs > 0 ? "traced_attrs" : "NULL", nattrs, merge ? "true" : "false", comp_fn(g, part));
 }
 
 const OpGenEntry cg_observe_ops[] = {
-    {OP_METRICS, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .body = body_metrics}},
-    {OP_TRACE, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .body = body_trace}},
+    {OP_METRICS, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .variants = true,
+                   .body = body_metrics}},
+    {OP_TRACE, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .variants = true,
+                 .body = body_trace}},
     {OP_NONE, {.kind = NULL}},
 };

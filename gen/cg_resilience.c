@@ -11,8 +11,8 @@
  *
  * All five are observed (go-fluxus gives every wrapper a span): each has a
  * span and stage metrics of its own, with the attributes of
- * docs/OBSERVABILITY.md §2 set under `if (FX_UNLIKELY(observed))`; retry
- * adds a child span per try. The events: retry and dlq report theirs here,
+ * docs/OBSERVABILITY.md §2 set in the observed variant (cgen.h; the plain
+ * one reports nothing); retry adds a child span per try. The events: retry and dlq report theirs here,
  * breakers and limiters from the runtime (they hold the runtime and the
  * component, set in M_P_new).
  */
@@ -93,12 +93,19 @@ static const char *component_ref(Gen *g, const Comp *k)
     return sprintf_intern(g->c, "&%s_components[%d]", g->pfx, k->id);
 }
 
-/* `if (FX_UNLIKELY(observed)) fx_span_attr_KIND(ctx, "KEY", VALUE);` at
- * `ind`, on the combinator's own span (docs/OBSERVABILITY.md §2). */
+/* Every op here has variants (cgen.h): true while the observed one is
+ * written, which reports unconditionally; the plain one reports nothing. */
+static bool observing(const Gen *g)
+{
+    return g->variant == VARIANT_OBSERVED;
+}
+
+/* `fx_span_attr_KIND(ctx, "KEY", VALUE);` at `ind`, on the combinator's own
+ * span (docs/OBSERVABILITY.md §2); nothing in the plain variant. */
 static void put_attr(Gen *g, int ind, const char *kind, const char *key, const char *value)
 {
-    put(g, "%*sif (FX_UNLIKELY(observed))\n%*s    fx_span_attr_%s(ctx, \"%s\", %s);\n", ind, "", ind, "",
-        kind, key, value);
+    if (observing(g))
+        put(g, "%*sfx_span_attr_%s(ctx, \"%s\", %s);\n", ind, "", kind, key, value);
 }
 
 /* A call of a user C function, with #line back to the option naming it. */
@@ -253,14 +260,14 @@ static void body_retry(Gen *g, const Comp *k)
     put_attr(g, 4, "int", "fluxus.stage.max_attempts", sprintf_intern(g->c, "(int64_t)%s", attempts));
     put(g, "    for (;;) {\n");
     put_zero_var(g, 8, k->out, "result", NULL);
-    put(g, "        fx_observation ao;\n"
-           "        if (FX_UNLIKELY(observed))\n"
-           "            fx_observe_child_begin(p->rt, ctx, %s, FX_CHILD_ATTEMPT, attempt + 1, &ao);\n",
-        component_ref(g, k));
+    if (observing(g))
+        put(g, "        fx_observation ao;\n"
+               "        fx_observe_child_begin(p->rt, ctx, %s, FX_CHILD_ATTEMPT, attempt + 1, &ao);\n",
+            component_ref(g, k));
     put(g, "        rc = %s(p, ctx, in, &result);\n", kid);
-    put(g, "        attempt++;\n"
-           "        if (FX_UNLIKELY(observed))\n"
-           "            fx_observe_child_end(p->rt, ctx, &ao, rc);\n");
+    put(g, "        attempt++;\n");
+    if (observing(g))
+        put(g, "        fx_observe_child_end(p->rt, ctx, &ao, rc);\n");
     put(g, "        if (rc == 0) {\n            *out = result;\n            break;\n        }\n");
     put(g, "        if (fx_ctx_done(ctx)) {   /* no further try could run */\n"
            "            if (rc != fx_ctx_err(ctx))\n                rc = fx__ctx_fail(ctx, ");
@@ -286,10 +293,11 @@ static void body_retry(Gen *g, const Comp *k)
             b == NULL ? "no backoff" : "constant(0)");
     else
         put(g, "        int64_t wait = fx_retry_backoff(p->%s, attempt - 1);\n", member(g, "retry", k));
-    put(g, "        if (FX_UNLIKELY(observed))   /* the try about to run, the last one's error, the wait */\n"
-           "            fx_observe_event(p->rt, ctx, &(fx_event){ .kind = FX_EVENT_RETRY_ATTEMPT,\n"
-           "                             .component = %s, .value = wait, .index = attempt + 1, .code = rc });\n",
-        component_ref(g, k));
+    if (observing(g))
+        put(g, "        /* the try about to run, the last one's error, the wait */\n"
+               "        fx_observe_event(p->rt, ctx, &(fx_event){ .kind = FX_EVENT_RETRY_ATTEMPT,\n"
+               "                         .component = %s, .value = wait, .index = attempt + 1, .code = rc });\n",
+            component_ref(g, k));
     put(g, "        if (wait > 0 && fx_clock_sleep(fx_runtime_clock(p->rt), ctx, wait) != 0) {\n"
            "            rc = fx__ctx_fail(ctx, ");
     put_label(g, k);
@@ -433,8 +441,9 @@ static void body_rate_limit(Gen *g, const Comp *k)
     put(g, "    int64_t waited = 0;\n"
            "    int rc = fx_rate_limiter_acquire(p->%s, ctx, %s, &waited);\n", member(g, "limiter", k),
         wait != NULL ? ns_const(g->c, wait->ival) : "FX_RATE_WAIT_FOREVER");
-    put(g, "    if (FX_UNLIKELY(observed) && waited > 0)   /* whole milliseconds, rounded up */\n"
-           "        fx_span_attr_int(ctx, \"fluxus.rate_limit.waited_ms\", (waited + 999999) / 1000000);\n");
+    if (observing(g))
+        put(g, "    if (waited > 0)   /* whole milliseconds, rounded up */\n"
+               "        fx_span_attr_int(ctx, \"fluxus.rate_limit.waited_ms\", (waited + 999999) / 1000000);\n");
     put(g, "    if (FX_LIKELY(rc == 0)) {\n        rc = %s(p, ctx, in, out);\n    } else {\n", comp_fn(g, k->kids[0]));
     put(g, "        /* FX_ERATE_LIMITED, the context's error while waiting, or FX_ENOMEM */\n"
            "        rc = fx__error_record(ctx, rc, ");
@@ -466,11 +475,10 @@ static void body_dlq(Gen *g, const Comp *k)
         put_user_call(g, k, "when", sprintf_intern(g->c, "        if (%s(err)) {\n", cg_call(g, when)));
     else
         put(g, "        if (fx_dlq_default_when(err)) {\n");
-    put(g, "            if (FX_UNLIKELY(observed)) {\n"
-           "                fx_observe_event(p->rt, ctx, &(fx_event){ .kind = FX_EVENT_DLQ,\n"
-           "                                 .component = %s, .index = -1, .code = rc });\n"
-           "                fx_span_attr_bool(ctx, \"fluxus.dlq.item_sent\", true);\n"
-           "            }\n", component_ref(g, k));
+    if (observing(g))
+        put(g, "            fx_observe_event(p->rt, ctx, &(fx_event){ .kind = FX_EVENT_DLQ,\n"
+               "                             .component = %s, .index = -1, .code = rc });\n"
+               "            fx_span_attr_bool(ctx, \"fluxus.dlq.item_sent\", true);\n", component_ref(g, k));
     put(g, "            const fx_error *before = fx_ctx_error(ctx);\n");
     put_user_call(g, k, "handler",
                   sprintf_intern(g->c, "            int h = %s(ctx, in, err);\n", cg_call(g, handler != NULL ? handler : "?")));
@@ -492,18 +500,21 @@ static void body_dlq(Gen *g, const Comp *k)
 /* ------------------------------------------------------------ the table */
 
 const OpGenEntry cg_resilience_ops[] = {
-    {OP_RETRY, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true, .body = body_retry,
+    {OP_RETRY, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true, .variants = true,
+                .body = body_retry,
                 .members = retry_members, .init = retry_init, .fini = retry_fini,
                 .accessor_decl = retry_accessor_decl, .accessor_impl = retry_accessor_impl}},
-    {OP_TIMEOUT, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true, .body = body_timeout}},
-    {OP_CIRCUIT_BREAKER, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true,
+    {OP_TIMEOUT, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true, .variants = true,
+                  .body = body_timeout}},
+    {OP_CIRCUIT_BREAKER, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true, .variants = true,
                           .body = body_circuit_breaker, .members = breaker_members, .init = breaker_init,
                           .fini = breaker_fini, .accessor_decl = breaker_accessor_decl,
                           .accessor_impl = breaker_accessor_impl}},
-    {OP_RATE_LIMIT, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true,
+    {OP_RATE_LIMIT, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true, .variants = true,
                      .body = body_rate_limit, .members = limiter_members, .init = limiter_init,
                      .fini = limiter_fini, .accessor_decl = limiter_accessor_decl,
                      .accessor_impl = limiter_accessor_impl}},
-    {OP_DLQ, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true, .body = body_dlq}},
+    {OP_DLQ, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true, .variants = true,
+              .body = body_dlq}},
     {OP_NONE, {.kind = NULL}},
 };

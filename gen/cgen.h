@@ -22,6 +22,13 @@
 
 typedef struct Comp Comp;
 
+/* The variants of a component's function (OpGen.variants). */
+typedef enum Variant {
+    VARIANT_ANY,                /* for any instance; tests its flag: M__P_nK */
+    VARIANT_PLAIN,              /* the instance is unobserved: M__P_nK_plain */
+    VARIANT_OBSERVED,           /* the instance is observed: M__P_nK_observed */
+} Variant;
+
 typedef struct Gen {
     Compiler *c;
     const char *mod;            /* module name: the prefix of every symbol */
@@ -39,6 +46,7 @@ typedef struct Gen {
     const char *api;            /* "M_P" */
     const char *pfx;            /* "M__P" */
     Vec comps;                  /* Comp *, index = component number */
+    Variant variant;            /* the one being written (emit_component) */
 } Gen;
 
 /* One component of a pipeline: an expression node (under any `as`), or the
@@ -62,6 +70,12 @@ typedef struct OpGen {
     const char *kind;           /* fx_component_kind of its table entry */
     bool checks_ctx;            /* a done context returns its error before the body */
     bool observed;              /* fx_observe_begin/end around the body */
+    /* The body knows g->variant: in VARIANT_PLAIN it writes no
+     * observability, in VARIANT_OBSERVED it writes it unconditionally, and
+     * never uses `observed`. Such a component gets a plain and an observed
+     * variant and a dispatcher between them (emit_component); the others
+     * are written once, testing `observed` (the instance's flag). */
+    bool variants;
     /* The body: declares `int rc` and leaves the component's result in it;
      * never returns (emit_component writes the epilogue). `p`, `ctx`, `in`
      * and `out` are in scope; kids are called as comp_fn(g, k->kids[i]). */
@@ -115,7 +129,9 @@ void put_zero_var(Gen *g, int indent, const Type *t, const char *name, const cha
 /* The name to call the user's C function `cfunc` by in generated code
  * ("M__call_cfunc": a static inline thunk no local can shadow). */
 const char *cg_call(Gen *g, const char *cfunc);
-/* The static function of a component: "M__P_nK". */
+/* The static function of a component: "M__P_nK", or while a plain or
+ * observed variant is written and k has variants, "M__P_nK_plain" or
+ * "M__P_nK_observed": a variant calls its parts' variant of its kind. */
 const char *comp_fn(Gen *g, const Comp *k);
 
 /* ---- cg_flow.c */

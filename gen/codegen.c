@@ -706,11 +706,14 @@ static void pipeline_init(Gen *g, const Comp *k);
  * the extension tables of cg_*.c (cgen.h). An op without a generator is
  * checked by sema but not generated yet: codegen reports it. */
 static const OpGenEntry core_ops[] = {
-    {OP_STAGE, {.kind = "FX_COMPONENT_STAGE", .checks_ctx = true, .observed = true, .body = body_stage}},
-    {OP_PIPELINE, {.kind = "FX_COMPONENT_PIPELINE", .checks_ctx = false, .observed = true, .body = body_pipeline,
-                   .members = pipeline_members, .init = pipeline_init}},
-    {OP_CHAIN, {.kind = "FX_COMPONENT_CHAIN", .checks_ctx = false, .observed = false, .body = body_chain}},
-    {OP_ON_ERROR, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .body = body_on_error}},
+    {OP_STAGE, {.kind = "FX_COMPONENT_STAGE", .checks_ctx = true, .observed = true, .variants = true,
+                .body = body_stage}},
+    {OP_PIPELINE, {.kind = "FX_COMPONENT_PIPELINE", .checks_ctx = false, .observed = true, .variants = true,
+                   .body = body_pipeline, .members = pipeline_members, .init = pipeline_init}},
+    {OP_CHAIN, {.kind = "FX_COMPONENT_CHAIN", .checks_ctx = false, .observed = false, .variants = true,
+                .body = body_chain}},
+    {OP_ON_ERROR, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .variants = true,
+                   .body = body_on_error}},
     {OP_NONE, {.kind = NULL}},
 };
 
@@ -840,10 +843,19 @@ static void comps_free(Gen *g)
     g->comps = (Vec){0};
 }
 
-/* "M__P_nK" */
+static bool has_variants(const Comp *k)
+{
+    const OpGen *og = cg_op(k->op);
+    return og != NULL && og->variants;
+}
+
+/* "M__P_nK", "M__P_nK_plain", "M__P_nK_observed" (cgen.h) */
 const char *comp_fn(Gen *g, const Comp *k)
 {
-    return sprintf_intern(g->c, "%s_n%d", g->pfx, k->id);
+    const char *suffix = !has_variants(k) ? ""
+                       : g->variant == VARIANT_PLAIN ? "_plain"
+                       : g->variant == VARIANT_OBSERVED ? "_observed" : "";
+    return sprintf_intern(g->c, "%s_n%d%s", g->pfx, k->id, suffix);
 }
 
 /* The comment above a component's function. */
@@ -882,26 +894,34 @@ static bool observed_through(const Comp *k)
     return k->op == OP_METRICS && k->nkids > 0 && observed_through(k->kids[0]);
 }
 
-/* Writes the function of component k, after those of its parts. */
-static void emit_component(Gen *g, const Comp *k)
+static void put_signature(Gen *g, const char *qualifiers, const Comp *k)
 {
-    for (size_t i = 0; i < k->nkids; i++)
-        emit_component(g, k->kids[i]);
-
-    const OpGen *og = cg_op(k->op);
-    if (og->prelude != NULL)
-        og->prelude(g, k);
-    put_comp_comment(g, k);
-    put(g, "static int %s(%s *p, fx_ctx *ctx, %s, %s)\n{\n", comp_fn(g, k), g->api,
+    put(g, "%s int %s(%s *p, fx_ctx *ctx, %s, %s)\n{\n", qualifiers, comp_fn(g, k), g->api,
         in_param(g->c, k->in, "in"), out_param(g->c, k->out, "out"));
-    if (og->checks_ctx) {
-        put(g, "    if (FX_UNLIKELY(fx_ctx_done(ctx)))\n        return fx__ctx_fail(ctx, ");
-        put_c_string(g->out, k->label);
-        put(g, ");\n");
-    }
+}
+
+static void put_ctx_check(Gen *g, const Comp *k)
+{
+    put(g, "    if (FX_UNLIKELY(fx__ctx_done(ctx)))\n        return fx__ctx_fail(ctx, ");
+    put_c_string(g->out, k->label);
+    put(g, ");\n");
+}
+
+/* n0 around one observed part: both are timed by the same two clock reads. */
+static bool lends_clock(const Comp *k)
+{
+    return k->id == 0 && k->nkids == 1 && observed_through(k->kids[0]);
+}
+
+/* The one function of an op without variants: it tests the instance's flag
+ * itself (`observed`), for its own events and in its body. */
+static void emit_any(Gen *g, const Comp *k, const OpGen *og)
+{
+    put_signature(g, "static", k);
+    if (og->checks_ctx)
+        put_ctx_check(g, k);
     if (og->observed) {
-        /* n0 around one observed part: both timed by the same two clock reads */
-        bool lending = k->id == 0 && k->nkids == 1 && observed_through(k->kids[0]);
+        bool lending = lends_clock(k);
         put(g, "    fx_observation obs;\n"
                "    const bool observed = p->observed;\n"
                "    if (FX_UNLIKELY(observed))\n"
@@ -918,6 +938,62 @@ static void emit_component(Gen *g, const Comp *k)
     put(g, "    return rc;\n}\n");
 }
 
+/* The variants of an op that has them (cgen.h): the plain one is what an
+ * unobserved instance runs, straight code always inlined into its caller
+ * (FX__ALWAYS_INLINE); the observed one is kept out of line (FX__NOINLINE), so its
+ * events and their fx_observation do not weigh on the plain path's frame;
+ * M__P_nK picks one by the instance's flag, for callers that do not know
+ * it (the pipeline's process, the tasks of the flow combinators). */
+static void emit_variants(Gen *g, const Comp *k, const OpGen *og)
+{
+    g->variant = VARIANT_PLAIN;
+    put_signature(g, "static FX__ALWAYS_INLINE", k);
+    if (og->checks_ctx)
+        put_ctx_check(g, k);
+    og->body(g, k);
+    put(g, "    return rc;\n}\n");
+
+    g->variant = VARIANT_OBSERVED;
+    put(g, "\n/* n%d in an observed instance%s. */\n", k->id,
+        og->observed ? ": its events around the body" : "");
+    put_signature(g, "static FX__NOINLINE", k);
+    if (og->checks_ctx)
+        put_ctx_check(g, k);
+    if (og->observed) {
+        bool lending = lends_clock(k);
+        put(g, "    fx_observation obs;\n"
+               "    fx_observe_begin%s(p->rt, ctx, &%s_components[%d], &obs);%s\n\n",
+            lending ? "_lending" : "", g->pfx, k->id,
+            lending ? "   /* the part's clock reads time us too */" : "");
+    }
+    og->body(g, k);
+    if (og->observed)
+        put(g, "\n    fx_observe_end(p->rt, ctx, &%s_components[%d], &obs, rc);\n", g->pfx, k->id);
+    put(g, "    return rc;\n}\n");
+
+    g->variant = VARIANT_ANY;
+    put(g, "\n/* n%d in any instance. */\n", k->id);
+    put_signature(g, "static inline", k);
+    put(g, "    if (FX_UNLIKELY(p->observed))\n        return %s_n%d_observed(p, ctx, in, out);\n"
+           "    return %s_n%d_plain(p, ctx, in, out);\n}\n", g->pfx, k->id, g->pfx, k->id);
+}
+
+/* Writes the function(s) of component k, after those of its parts. */
+static void emit_component(Gen *g, const Comp *k)
+{
+    for (size_t i = 0; i < k->nkids; i++)
+        emit_component(g, k->kids[i]);
+
+    const OpGen *og = cg_op(k->op);
+    if (og->prelude != NULL)
+        og->prelude(g, k);
+    put_comp_comment(g, k);
+    if (og->variants)
+        emit_variants(g, k, og);
+    else
+        emit_any(g, k, og);
+}
+
 /* ---- bodies: each declares `int rc`, leaves the component's result in it
  * and never returns (emit_component writes the epilogue). `in` and `out`
  * are the component's; a part may scribble on the output it is handed even
@@ -927,6 +1003,8 @@ static void emit_component(Gen *g, const Comp *k)
 static void body_stage(Gen *g, const Comp *k)
 {
     const Decl *d = k->decl;
+    if (d->state == NULL && g->variant == VARIANT_PLAIN)
+        put(g, "    (void)p;   /* a stateless stage in an unobserved instance */\n");
     line_fx(g, k->loc);
     if (d->state != NULL)
         put(g, "    int rc = %s(ctx, p->state.%s, in, out);\n", cg_call(g, d->cfunc), d->name);

@@ -213,10 +213,11 @@ static void test_fluxc_codegen_prototype_once_per_c_function(void **state)
                 "pipeline p(str) -> i64 = a |> b |> d;\n");
     assert_int_equal(count(o.h.data, "int same(fx_ctx *ctx, const char *const *in, const char **out);"), 1);
     assert_has(o.h.data, "int to_int(fx_ctx *ctx, const char *const *in, int64_t *out);\n");
-    /* both stages call it, each under its own name */
+    /* both stages call it, each under its own name, in its plain and its
+     * observed variant */
     assert_has(o.c.data, "return fx__ctx_fail(ctx, \"a\");");
     assert_has(o.c.data, "return fx__ctx_fail(ctx, \"b\");");
-    assert_int_equal(count(o.c.data, "int rc = shop__call_same(ctx, in, out);"), 2);
+    assert_int_equal(count(o.c.data, "int rc = shop__call_same(ctx, in, out);"), 4);
     out_free(&o);
 }
 
@@ -291,18 +292,34 @@ static void test_fluxc_codegen_components(void **state)
                   "    {\"process\", \"process\", \"shop\", FX_COMPONENT_PIPELINE},");
     assert_has(c, "{\"process\", \"parse\", \"shop\", FX_COMPONENT_STAGE},");
     assert_has(c, "FX_COMPONENT_CHAIN},");
-    assert_has(c, "static int shop__process_n0(shop_process *p, fx_ctx *ctx, const char *const *in, Receipt *out)\n");
-    /* a stage: context check first, observed, errors attributed */
-    assert_has(c, "    if (FX_UNLIKELY(fx_ctx_done(ctx)))\n        return fx__ctx_fail(ctx, \"parse\");\n");
-    assert_has(c, "fx_observe_begin(p->rt, ctx, &shop__process_components[");
-    assert_has(c, "fx_observe_end(p->rt, ctx, &shop__process_components[");
-    assert_has(c, "rc = fx__stage_fail(ctx, rc, \"lookup\");");
+    assert_has(c, "static inline int shop__process_n0(shop_process *p, fx_ctx *ctx, const char *const *in, Receipt *out)\n");
+    /* n0 picks the variant by the instance's flag */
+    assert_has(c, "    if (FX_UNLIKELY(p->observed))\n        return shop__process_n0_observed(p, ctx, in, out);\n"
+                  "    return shop__process_n0_plain(p, ctx, in, out);\n");
+    /* a stage: context check first in both variants (parse is in both
+     * pipelines), errors attributed */
+    assert_int_equal(count(c, "    if (FX_UNLIKELY(fx__ctx_done(ctx)))\n        return fx__ctx_fail(ctx, \"parse\");\n"), 4);
+    assert_int_equal(count(c, "rc = fx__stage_fail(ctx, rc, \"lookup\");"), 2);
+    /* observed only in the observed variant, which is kept out of line */
+    assert_has(c, "static FX__NOINLINE int shop__process_n2_observed(");
+    assert_has(c, "    fx_observation obs;\n    fx_observe_begin(p->rt, ctx, &shop__process_components[2], &obs);\n");
+    assert_has(c, "    fx_observe_end(p->rt, ctx, &shop__process_components[2], &obs, rc);\n");
+    /* the plain variant, always inlined, reports nothing and calls plain parts */
+    const char *plain = strstr(c, "static FX__ALWAYS_INLINE int shop__process_n1_plain(");
+    assert_non_null(plain);
+    const char *plain_end = strstr(plain, "\n}\n");
+    assert_non_null(plain_end);
+    char *body = xstrndup(plain, (size_t)(plain_end - plain));
+    assert_lacks(body, "fx_observe");
+    assert_lacks(body, "observed");
+    assert_has(body, "shop__process_n2_plain(p, ctx, ");
+    free(body);
     /* the chain: straight-line calls through temporaries, output on success */
     assert_has(c, "Receipt t2 = {0};");
     assert_has(c, "    if (rc == 0)\n        *out = t2;\n");
     /* callees before callers: no function needs a prototype */
-    assert_before(c, "static int shop__process_n2(", "static int shop__process_n1(");
-    assert_before(c, "static int shop__process_n1(", "static int shop__process_n0(");
+    assert_before(c, "static inline int shop__process_n2(", "static FX__ALWAYS_INLINE int shop__process_n1_plain(");
+    assert_before(c, "static inline int shop__process_n1(", "static FX__ALWAYS_INLINE int shop__process_n0_plain(");
     assert_has(c, "return shop__process_n0(p, ctx, in, out);");
     out_free(&o);
 }
@@ -443,8 +460,9 @@ static void test_fluxc_codegen_nested_pipeline(void **state)
     const char *c = o.c.data;
     assert_has(c, "{\"outer\", \"inner\", \"shop\", FX_COMPONENT_PIPELINE},");
     assert_has(c, "{\"outer\", \"a\", \"shop\", FX_COMPONENT_STAGE},");
-    /* the nested pipeline's stage is called by outer's own function */
-    assert_int_equal(count(c, "int rc = shop__call_fa(ctx, in, out);"), 2);
+    /* the nested pipeline's stage is called by outer's own functions (plain
+     * and observed variants, in inner and in outer) */
+    assert_int_equal(count(c, "int rc = shop__call_fa(ctx, in, out);"), 4);
     out_free(&o);
 }
 

@@ -33,6 +33,34 @@
 
 #include <fluxus/ctx.h>
 
+/* The variants of a generated component (gen/codegen.c). The plain one
+ * (an unobserved instance) is always inlined into its caller: a chain
+ * becomes straight-line code even where the C compiler would first fold
+ * its identical stage functions into one called fifty times. The observed
+ * one is kept out of its callers, so that its events and their
+ * fx_observation do not weigh on the frame of the plain path that calls it
+ * under a test. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FX__ALWAYS_INLINE inline __attribute__((always_inline))
+#define FX__NOINLINE __attribute__((noinline))
+#else
+#define FX__ALWAYS_INLINE inline
+#define FX__NOINLINE
+#endif
+
+/* fx_ctx_done (ctx.h), always inlined: the check every component makes
+ * before it runs (SPEC §5.4). A chain of fifty stages makes fifty of them
+ * in one function, past the point where the C compiler stops inlining a
+ * plain `inline` on its own. */
+#ifndef __cplusplus
+static FX__ALWAYS_INLINE bool fx__ctx_done(const fx_ctx *ctx)
+{
+    unsigned flags = atomic_load_explicit(&((const struct fx__ctx_head *)(const void *)ctx)->flags,
+                                          memory_order_acquire);
+    return FX_UNLIKELY(flags != 0) && fx__ctx_done_slow(ctx, flags);
+}
+#endif
+
 /* A stage returned rc != 0 (rules above). rc 0 is a caller bug: recorded as
  * FX_EINVAL. Returns rc. */
 int fx__stage_fail(fx_ctx *ctx, int rc, const char *stage);
