@@ -940,10 +940,12 @@ static void emit_any(Gen *g, const Comp *k, const OpGen *og)
 
 /* The variants of an op that has them (cgen.h): the plain one is what an
  * unobserved instance runs, straight code always inlined into its caller
- * (FX__ALWAYS_INLINE); the observed one is kept out of line (FX__NOINLINE), so its
- * events and their fx_observation do not weigh on the plain path's frame;
- * M__P_nK picks one by the instance's flag, for callers that do not know
- * it (the pipeline's process, the tasks of the flow combinators). */
+ * (FX__ALWAYS_INLINE); the observed one reports, and the observed variants
+ * of a tree inline into each other too. M__P_nK picks one by the
+ * instance's flag, for callers that do not know it (the pipeline's process,
+ * the tasks of the flow combinators); it reaches the observed variant
+ * through an out-of-line call (FX__NOINLINE), so that the events and their
+ * fx_observation do not weigh on the plain path's frame. */
 static void emit_variants(Gen *g, const Comp *k, const OpGen *og)
 {
     g->variant = VARIANT_PLAIN;
@@ -956,7 +958,7 @@ static void emit_variants(Gen *g, const Comp *k, const OpGen *og)
     g->variant = VARIANT_OBSERVED;
     put(g, "\n/* n%d in an observed instance%s. */\n", k->id,
         og->observed ? ": its events around the body" : "");
-    put_signature(g, "static FX__NOINLINE", k);
+    put_signature(g, "static inline", k);
     if (og->checks_ctx)
         put_ctx_check(g, k);
     if (og->observed) {
@@ -972,9 +974,13 @@ static void emit_variants(Gen *g, const Comp *k, const OpGen *og)
     put(g, "    return rc;\n}\n");
 
     g->variant = VARIANT_ANY;
+    put(g, "\n/* Out of line: the observed frame stays off the plain path. */\n"
+           "static FX__NOINLINE int %s_n%d_observed_call(%s *p, fx_ctx *ctx, %s, %s)\n{\n"
+           "    return %s_n%d_observed(p, ctx, in, out);\n}\n",
+        g->pfx, k->id, g->api, in_param(g->c, k->in, "in"), out_param(g->c, k->out, "out"), g->pfx, k->id);
     put(g, "\n/* n%d in any instance. */\n", k->id);
     put_signature(g, "static inline", k);
-    put(g, "    if (FX_UNLIKELY(p->observed))\n        return %s_n%d_observed(p, ctx, in, out);\n"
+    put(g, "    if (FX_UNLIKELY(p->observed))\n        return %s_n%d_observed_call(p, ctx, in, out);\n"
            "    return %s_n%d_plain(p, ctx, in, out);\n}\n", g->pfx, k->id, g->pfx, k->id);
 }
 

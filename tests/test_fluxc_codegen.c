@@ -294,14 +294,15 @@ static void test_fluxc_codegen_components(void **state)
     assert_has(c, "FX_COMPONENT_CHAIN},");
     assert_has(c, "static inline int shop__process_n0(shop_process *p, fx_ctx *ctx, const char *const *in, Receipt *out)\n");
     /* n0 picks the variant by the instance's flag */
-    assert_has(c, "    if (FX_UNLIKELY(p->observed))\n        return shop__process_n0_observed(p, ctx, in, out);\n"
+    assert_has(c, "    if (FX_UNLIKELY(p->observed))\n        return shop__process_n0_observed_call(p, ctx, in, out);\n"
                   "    return shop__process_n0_plain(p, ctx, in, out);\n");
     /* a stage: context check first in both variants (parse is in both
      * pipelines), errors attributed */
     assert_int_equal(count(c, "    if (FX_UNLIKELY(fx__ctx_done(ctx)))\n        return fx__ctx_fail(ctx, \"parse\");\n"), 4);
     assert_int_equal(count(c, "rc = fx__stage_fail(ctx, rc, \"lookup\");"), 2);
-    /* observed only in the observed variant, which is kept out of line */
-    assert_has(c, "static FX__NOINLINE int shop__process_n2_observed(");
+    /* observed only in the observed variant, reached out of line */
+    assert_has(c, "static inline int shop__process_n2_observed(");
+    assert_has(c, "static FX__NOINLINE int shop__process_n2_observed_call(");
     assert_has(c, "    fx_observation obs;\n    fx_observe_begin(p->rt, ctx, &shop__process_components[2], &obs);\n");
     assert_has(c, "    fx_observe_end(p->rt, ctx, &shop__process_components[2], &obs, rc);\n");
     /* the plain variant, always inlined, reports nothing and calls plain parts */

@@ -37,9 +37,9 @@
  * (an unobserved instance) is always inlined into its caller: a chain
  * becomes straight-line code even where the C compiler would first fold
  * its identical stage functions into one called fifty times. The observed
- * one is kept out of its callers, so that its events and their
- * fx_observation do not weigh on the frame of the plain path that calls it
- * under a test. */
+ * one is called out of line where the instance's flag is tested, so that
+ * its events and their fx_observation do not weigh on the frame of the
+ * plain path. */
 #if defined(__GNUC__) || defined(__clang__)
 #define FX__ALWAYS_INLINE inline __attribute__((always_inline))
 #define FX__NOINLINE __attribute__((noinline))
