@@ -56,11 +56,17 @@ static void put_nomem(Gen *g, int indent, const Comp *k)
  * source gets, once:
  *
  *   M__hash_K(const K *)                 64-bit hash (splitmix64 mixing per
- *   M__equal_K(const K *, const K *)     field; FNV-1a over a string's bytes)
+ *   M__equal_K(const K *, const K *)     field; FNV-1a over a string's bytes,
+ *                                        alone for a str key)
  *   M__keys_K                            distinct keys numbered in order of
- *   M__keys_K_init(t, ctx, n)            first appearance, found through an
- *   M__keys_K_group(t, &key)             open-addressing table (linear
- *                                        probing) sized once for n items
+ *   M__keys_K_init(t, ctx, nslots)       first appearance, with the number
+ *   M__keys_K_group(t, &key)             of items of each, found through an
+ *                                        open-addressing table (linear
+ *                                        probing) that doubles as keys come
+ *
+ * A keyed component's instance remembers the size its table ended a run
+ * with (M__keys_start), so a steady workload starts each run with a table
+ * big enough: no growing, and only the slots it needs to clear.
  *
  * A struct key hashes and compares field by field (nested structs through
  * their own M__hash_/M__equal_, written first). Strings compare by content;
@@ -71,6 +77,7 @@ typedef struct KeyGen {
     Vec keys;          /* key types of tables, first use order */
     Vec hashed;        /* types with hash/equal functions, dependencies first */
     bool text;         /* some hashed type holds a str */
+    bool mix;          /* some hashed type is not a str (its hash goes through the mixer) */
 } KeyGen;
 
 static bool vec_has(const Vec *v, const void *p)
@@ -89,6 +96,8 @@ static void need_hash(KeyGen *kg, const Type *t, int depth)
         return;
     if (t->kind == TY_STR)
         kg->text = true;
+    else
+        kg->mix = true;
     if (t->kind == TY_STRUCT) {
         for (size_t i = 0; i < t->decl->nfields; i++) {
             const TypeExpr *te = t->decl->fields[i].type;
@@ -127,7 +136,7 @@ static void collect_keys(KeyGen *kg, const Expr *e)
 static void put_hash_step(Gen *g, const Type *t, const char *v)
 {
     if (t->kind == TY_STR)
-        put(g, "    h = %s__hash_text(h, %s);\n", g->mod, v);
+        put(g, "    h = %s__hash_mix(h, %s__hash_text(%s));\n", g->mod, g->mod, v);
     else if (t->kind == TY_STRUCT)
         put(g, "    h = %s__hash_mix(h, %s__hash_%s(&%s));\n", g->mod, g->mod, t->mangled, v);
     else
@@ -145,12 +154,18 @@ static const char *equal_expr(Gen *g, const Type *t, const char *a, const char *
     return sprintf_intern(g->c, "%s == %s", a, b);
 }
 
-static void put_hash_functions(Gen *g, const Type *t)
+/* M__hash_T: a str key is hashed by its text alone (FNV-1a, whose low bits
+ * are what the key table indexes by); other keys go through the mixer. */
+static void put_hash_function(Gen *g, const Type *t)
 {
     Compiler *c = g->c;
-    const char *k = in_param(c, t, "k");
     put(g, "\n/* %s as a key: hash and equality */\n", t->fx_name);
-    put(g, "static uint64_t %s__hash_%s(%s)\n{\n    uint64_t h = 0;\n", g->mod, t->mangled, k);
+    put(g, "static uint64_t %s__hash_%s(%s)\n{\n", g->mod, t->mangled, in_param(c, t, "k"));
+    if (t->kind == TY_STR) {
+        put(g, "    return %s__hash_text(*k);\n}\n\n", g->mod);
+        return;
+    }
+    put(g, "    uint64_t h = 0;\n");
     if (t->kind == TY_STRUCT) {
         for (size_t i = 0; i < t->decl->nfields; i++) {
             const TypeExpr *te = t->decl->fields[i].type;
@@ -163,7 +178,12 @@ static void put_hash_functions(Gen *g, const Type *t)
         put_hash_step(g, t, "*k");
     }
     put(g, "    return h;\n}\n\n");
+}
 
+static void put_hash_functions(Gen *g, const Type *t)
+{
+    Compiler *c = g->c;
+    put_hash_function(g, t);
     put(g, "static bool %s__equal_%s(%s, %s)\n{\n", g->mod, t->mangled, in_param(c, t, "a"), in_param(c, t, "b"));
     if (t->kind == TY_STRUCT) {
         if (t->decl->nfields == 0) {
@@ -192,49 +212,82 @@ static void put_key_table(Gen *g, const Type *t)
     const char *m = g->mod, *tn = t->mangled;
     const char *tab = sprintf_intern(g->c, "%s__keys_%s", m, tn);
     put(g, "\n/* Distinct %s keys numbered in order of first appearance (group g has\n"
-           " * key keys[g]): the shuffle of mapreduce and the grouping of join_by_key. */\n", t->fx_name);
+           " * key keys[g] and sizes[g] items so far): the shuffle of mapreduce and the\n"
+           " * grouping of join_by_key. Open addressing with linear probing, at most half\n"
+           " * full: it doubles as groups come. Everything is in ctx's arena. */\n", t->fx_name);
     put(g, "typedef struct %s {\n"
-           "    %s;   /* keys[g]: the key of group g */\n"
-           "    size_t len;   /* groups so far */\n"
-           "    size_t *slots;   /* open addressing: 0 = empty, else group + 1 */\n"
+           "    %s;\n"
+           "    size_t *sizes;\n"
+           "    size_t len;   /* groups so far; room for (mask + 1) / 2 */\n"
+           "    %s__key_slot *slots;\n"
            "    size_t mask;   /* number of slots - 1 (a power of two) */\n"
-           "} %s;\n\n", tab, ptr_decl(g, t, "keys"), tab);
-    put(g, "/* Room for the keys of n items, in ctx's arena: 0 or FX_ENOMEM. */\n"
-           "static int %s_init(%s *t, fx_ctx *ctx, size_t n)\n{\n"
-           "    size_t nslots = 8;\n"
-           "    while (nslots < 2 * n) {\n"
-           "        if (nslots > SIZE_MAX / 4)\n"
-           "            return FX_ENOMEM;\n"
-           "        nslots *= 2;\n"
-           "    }\n"
-           "    t->keys = fx_alloc(ctx, n * sizeof *t->keys);\n"
+           "    fx_ctx *ctx;\n"
+           "} %s;\n\n", tab, ptr_decl(g, t, "keys"), m, tab);
+    put(g, "/* An empty table of nslots slots (a power of two, at least 2): 0 or FX_ENOMEM. */\n"
+           "static int %s_init(%s *t, fx_ctx *ctx, size_t nslots)\n{\n"
+           "    const size_t room = nslots / 2;\n"
+           "    if (nslots > SIZE_MAX / sizeof *t->slots || room > SIZE_MAX / sizeof *t->keys || room >= UINT32_MAX)\n"
+           "        return FX_ENOMEM;   /* group + 1 must fit a slot */\n"
+           "    t->keys = fx_alloc(ctx, room * sizeof *t->keys);\n"
+           "    t->sizes = fx_alloc(ctx, room * sizeof *t->sizes);\n"
            "    t->slots = fx_alloc(ctx, nslots * sizeof *t->slots);\n"
-           "    if (t->keys == NULL || t->slots == NULL)\n"
+           "    if (t->keys == NULL || t->sizes == NULL || t->slots == NULL)\n"
            "        return FX_ENOMEM;\n"
            "    memset(t->slots, 0, nslots * sizeof *t->slots);\n"
            "    t->len = 0;\n"
            "    t->mask = nslots - 1;\n"
+           "    t->ctx = ctx;\n"
            "    return 0;\n}\n\n", tab, tab);
-    put(g, "/* The group of *key: the one an equal key got before, or the next new one.\n"
-           " * At most n (of _init) distinct keys fit. */\n"
-           "static size_t %s_group(%s *t, %s)\n{\n"
-           "    size_t s = (size_t)%s__hash_%s(key) & t->mask;\n"
-           "    while (t->slots[s] != 0) {\n"
-           "        size_t group = t->slots[s] - 1;\n"
-           "        if (%s__equal_%s(&t->keys[group], key))\n"
-           "            return group;\n"
-           "        s = (s + 1) & t->mask;\n"
+    put(g, "/* Twice the slots, the groups kept: 0 or FX_ENOMEM (t unchanged). */\n"
+           "static int %s_grow(%s *t)\n{\n"
+           "    %s bigger;\n"
+           "    if (t->mask + 1 > SIZE_MAX / 2 || %s_init(&bigger, t->ctx, 2 * (t->mask + 1)) != 0)\n"
+           "        return FX_ENOMEM;\n"
+           "    memcpy(bigger.keys, t->keys, t->len * sizeof *t->keys);\n"
+           "    memcpy(bigger.sizes, t->sizes, t->len * sizeof *t->sizes);\n"
+           "    bigger.len = t->len;\n"
+           "    for (size_t s = 0; s <= t->mask; s++) {\n"
+           "        if (t->slots[s].group == 0)\n"
+           "            continue;\n"
+           "        size_t to = (size_t)%s__hash_%s(&t->keys[t->slots[s].group - 1]) & bigger.mask;\n"
+           "        while (bigger.slots[to].group != 0)\n"
+           "            to = (to + 1) & bigger.mask;\n"
+           "        bigger.slots[to] = t->slots[s];\n"
            "    }\n"
+           "    *t = bigger;\n"
+           "    return 0;\n}\n\n", tab, tab, tab, tab, m, tn);
+    put(g, "/* A new group for *key (whose hash is h), the table grown first when it\n"
+           " * would be more than half full: the group, or SIZE_MAX when it cannot grow. */\n"
+           "static size_t %s_add(%s *t, %s, uint64_t h)\n{\n"
+           "    if (2 * (t->len + 1) > t->mask + 1 && %s_grow(t) != 0)\n"
+           "        return SIZE_MAX;\n"
+           "    size_t s = (size_t)h & t->mask;\n"
+           "    while (t->slots[s].group != 0)\n"
+           "        s = (s + 1) & t->mask;\n"
            "    t->keys[t->len] = *key;\n"
-           "    t->slots[s] = ++t->len;\n"
-           "    return t->len - 1;\n}\n",
-        tab, tab, in_param(g->c, t, "key"), m, tn, m, tn);
+           "    t->sizes[t->len] = 1;\n"
+           "    t->slots[s] = (%s__key_slot){(uint32_t)(t->len + 1), (uint32_t)(h >> 32)};\n"
+           "    return t->len++;\n}\n\n",
+        tab, tab, in_param(g->c, t, "key"), tab, m);
+    put(g, "/* The group of *key, one more item in it: the group an equal key got\n"
+           " * before, or the next new one. SIZE_MAX when the table cannot grow. */\n"
+           "static inline size_t %s_group(%s *t, %s)\n{\n"
+           "    const uint64_t h = %s__hash_%s(key);\n"
+           "    for (size_t s = (size_t)h & t->mask; t->slots[s].group != 0; s = (s + 1) & t->mask) {\n"
+           "        const size_t group = t->slots[s].group - 1;\n"
+           "        if (t->slots[s].tag == (uint32_t)(h >> 32) && %s__equal_%s(&t->keys[group], key)) {\n"
+           "            t->sizes[group]++;\n"
+           "            return group;\n"
+           "        }\n"
+           "    }\n"
+           "    return %s_add(t, key, h);\n}\n",
+        tab, tab, in_param(g->c, t, "key"), m, tn, m, tn, tab);
 }
 
 void cg_batch_source(Gen *g)
 {
     const Module *mod = g->c->module;
-    KeyGen kg = {g, {0}, {0}, false};
+    KeyGen kg = {g, {0}, {0}, false, false};
     for (size_t i = 0; i < mod->ndecls; i++)
         if (mod->decls[i]->kind == D_PIPELINE)
             collect_keys(&kg, mod->decls[i]->body);
@@ -244,21 +297,36 @@ void cg_batch_source(Gen *g)
     put(g, "\n/* ================================================================ key tables\n"
            " * Hash, equality and a table of distinct keys per key type of a mapreduce\n"
            " * or join_by_key: monomorphized, no void *. */\n\n");
-    put(g, "/* Folds v into h (splitmix64's finalizer). */\n"
-           "static uint64_t %s__hash_mix(uint64_t h, uint64_t v)\n{\n"
-           "    v += h + UINT64_C(0x9e3779b97f4a7c15);\n"
-           "    v = (v ^ (v >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);\n"
-           "    v = (v ^ (v >> 27)) * UINT64_C(0x94d049bb133111eb);\n"
-           "    return v ^ (v >> 31);\n}\n", m);
+    if (kg.mix)
+        put(g, "/* Folds v into h (splitmix64's finalizer). */\n"
+               "static uint64_t %s__hash_mix(uint64_t h, uint64_t v)\n{\n"
+               "    v += h + UINT64_C(0x9e3779b97f4a7c15);\n"
+               "    v = (v ^ (v >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);\n"
+               "    v = (v ^ (v >> 27)) * UINT64_C(0x94d049bb133111eb);\n"
+               "    return v ^ (v >> 31);\n}\n", m);
     if (kg.text)
-        put(g, "\n/* Folds the text of s into h (FNV-1a over its bytes); NULL is not \"\". */\n"
-               "static uint64_t %s__hash_text(uint64_t h, const char *s)\n{\n"
+        put(g, "\n/* The text of s hashed (FNV-1a over its bytes); NULL is not \"\". */\n"
+               "static uint64_t %s__hash_text(const char *s)\n{\n"
                "    if (s == NULL)\n"
-               "        return %s__hash_mix(h, 0);\n"
+               "        return 0;\n"
                "    uint64_t x = UINT64_C(0xcbf29ce484222325);\n"
                "    for (; *s != '\\0'; s++)\n"
                "        x = (x ^ (unsigned char)*s) * UINT64_C(0x100000001b3);\n"
-               "    return %s__hash_mix(h, x);\n}\n", m, m, m);
+               "    return x;\n}\n", m);
+    put(g, "\n/* A slot of a key table: empty (group 0), or group + 1 and the high half\n"
+           " * of that key's hash, which settles most unequal keys without comparing. */\n"
+           "typedef struct %s__key_slot {\n"
+           "    uint32_t group;\n"
+           "    uint32_t tag;\n"
+           "} %s__key_slot;\n", m, m);
+    put(g, "\n/* The slots a key table starts with: `hint` (what the component's last run\n"
+           " * ended with, so a steady workload never grows it), but no more than n\n"
+           " * items can fill at load 1/2, and at least 8. */\n"
+           "static size_t %s__keys_start(size_t n, size_t hint)\n{\n"
+           "    size_t nslots = 8;\n"
+           "    while (nslots < hint && nslots / 2 < n && nslots < SIZE_MAX / 2)\n"
+           "        nslots *= 2;\n"
+           "    return nslots;\n}\n", m);
     for (size_t i = 0; i < kg.hashed.len; i++)
         put_hash_functions(g, kg.hashed.items[i]);
     for (size_t i = 0; i < kg.keys.len; i++)
@@ -431,27 +499,43 @@ static void body_pooled_buffer(Gen *g, const Comp *k)
 
 /* Statements that turn `group_of[i]` (i < n) and a key table `keys` into
  * `groups[0 .. keys.len)` of type gt with values taken, in input order,
- * from item expression `item` (uses i): counts, then each group's run of
- * the `values` array. */
+ * from item expression `item` (uses i), laid out group after group in
+ * `values` (n of them): a counting sort on the sizes the table kept, which
+ * become each group's next free place in values. */
 static void put_grouping(Gen *g, int ind, const char *item)
 {
-    put(g, "%*sfor (size_t gi = 0; gi < keys.len; gi++) {\n"
+    put(g, "%*sfor (size_t gi = 0, start = 0; gi < keys.len; gi++) {\n"
+           "%*s    const size_t size = keys.sizes[gi];\n"
            "%*s    groups[gi].key = keys.keys[gi];\n"
-           "%*s    groups[gi].values.len = 0;\n"
+           "%*s    groups[gi].values.ptr = values + start;\n"
+           "%*s    groups[gi].values.len = size;\n"
+           "%*s    keys.sizes[gi] = start;\n"
+           "%*s    start += size;\n"
            "%*s}\n"
            "%*sfor (size_t i = 0; i < n; i++)\n"
-           "%*s    groups[group_of[i]].values.len++;\n"
-           "%*sfor (size_t gi = 0, start = 0; gi < keys.len; gi++) {\n"
-           "%*s    groups[gi].values.ptr = values + start;\n"
-           "%*s    start += groups[gi].values.len;\n"
-           "%*s    groups[gi].values.len = 0;\n"
-           "%*s}\n"
-           "%*sfor (size_t i = 0; i < n; i++) {\n"
-           "%*s    size_t gi = group_of[i];\n"
-           "%*s    groups[gi].values.ptr[groups[gi].values.len++] = %s;\n"
-           "%*s}\n",
-        ind, "", ind, "", ind, "", ind, "", ind, "", ind, "", ind, "", ind, "", ind, "", ind, "", ind, "",
-        ind, "", ind, "", ind, "", item, ind, "");
+           "%*s    values[keys.sizes[group_of[i]]++] = %s;\n",
+        ind, "", ind, "", ind, "", ind, "", ind, "", ind, "", ind, "", ind, "", ind, "", ind, "", item);
+}
+
+/* The instance remembers how big a keyed component's table got, so the next
+ * run starts with it: relaxed, a hint that concurrent runs may race on. */
+static void members_keyed(Gen *g, const Comp *k)
+{
+    put(g, "    _Atomic size_t keys_n%d;   /* n%d: slots its key table ended the last run with */\n", k->id, k->id);
+}
+
+/* `M__keys_K_init(&keys, ctx, start) != 0` for component k over n items. */
+static const char *keys_init_expr(Gen *g, const Comp *k, const Type *kt)
+{
+    return sprintf_intern(g->c,
+                          "%s__keys_%s_init(&keys, ctx, %s__keys_start(n, atomic_load_explicit(&p->keys_n%d, "
+                          "memory_order_relaxed))) != 0",
+                          g->mod, kt->mangled, g->mod, k->id);
+}
+
+static void put_keys_remember(Gen *g, int ind, const Comp *k)
+{
+    put(g, "%*satomic_store_explicit(&p->keys_n%d, keys.mask + 1, memory_order_relaxed);\n", ind, "", k->id);
 }
 
 /* ------------------------------------------------------------ join_by_key */
@@ -467,13 +551,9 @@ static void body_join(Gen *g, const Comp *k)
     put(g, "    %s result = {0};\n", k->out->c_name);
     put(g, "    int rc = 0;\n");
     put(g, "    if (n > 0) {\n");
-    put(g, "        %s__keys_%s keys = {0};\n", g->mod, kt->mangled);
+    put(g, "        %s__keys_%s keys;\n", g->mod, kt->mangled);
     put(g, "        size_t *group_of = fx_alloc(ctx, n * sizeof *group_of);   /* item i is in group group_of[i] */\n");
-    put(g, "        %s = fx_alloc(ctx, n * sizeof *groups);\n", ptr_decl(g, gt, "groups"));
-    put(g, "        %s = fx_alloc(ctx, n * sizeof *values);   /* the groups' items, group after group */\n",
-        ptr_decl(g, it, "values"));
-    put(g, "        if (group_of == NULL || groups == NULL || values == NULL || %s__keys_%s_init(&keys, ctx, n) != 0)\n",
-        g->mod, kt->mangled);
+    put(g, "        if (group_of == NULL || %s)\n", keys_init_expr(g, k, kt));
     put_nomem(g, 12, k);
     put(g, "        for (size_t i = 0; rc == 0 && i < n; i++) {\n");
     put_zero_var(g, 12, kt, "item_key", NULL);
@@ -484,8 +564,16 @@ static void body_join(Gen *g, const Comp *k)
            "                                     \"key function error on item %%zu\", i);\n"
            "                break;\n"
            "            }\n", lit(g, key->label), lit(g, k->label));
-    put(g, "            group_of[i] = %s__keys_%s_group(&keys, &item_key);\n", g->mod, kt->mangled);
+    put(g, "            if ((group_of[i] = %s__keys_%s_group(&keys, &item_key)) == SIZE_MAX)\n", g->mod, kt->mangled);
+    put_nomem(g, 16, k);
     put(g, "        }\n");
+    put(g, "        if (rc == 0)\n");
+    put_keys_remember(g, 12, k);
+    put(g, "        %s = NULL;\n", ptr_decl(g, gt, "groups"));
+    put(g, "        %s = NULL;   /* the groups' items, group after group */\n", ptr_decl(g, it, "values"));
+    put(g, "        if (rc == 0 && ((groups = fx_alloc(ctx, keys.len * sizeof *groups)) == NULL ||\n"
+           "                        (values = fx_alloc(ctx, n * sizeof *values)) == NULL))\n");
+    put_nomem(g, 12, k);
     put(g, "        if (rc == 0) {\n");
     put_grouping(g, 12, "in->ptr[i]");
     put(g, "            result.ptr = groups;\n"
@@ -498,62 +586,136 @@ static void body_join(Gen *g, const Comp *k)
 
 /* ------------------------------------------------------------ mapreduce */
 
-/* Both phases of a mapreduce run as tasks on the runtime's worker pool
- * (fluxus/sched.h). A task covers a range [lo, hi) of items (map) or groups
- * (reduce) and stops at its first failure, or as soon as its context is
- * done: the group cancels the others at the first failure, and a deadline
- * or cancellation of the caller's context reaches every task at once. */
-static void prelude_phase(Gen *g, const Comp *k, const char *phase, const Comp *part, const char *what)
+/* The phases of a mapreduce run as tasks on the runtime's worker pool
+ * (fluxus/sched.h), each on the group's context, never the caller's: at
+ * most `parallelism` tasks, which take chunks of the items (map) or groups
+ * (reduce) from a shared cursor, so however the workers wake, there are
+ * few hand-offs. A task stops at its first failure, or as soon as its
+ * context is done: the group cancels the others at the first failure, and
+ * a deadline or cancellation of the caller's context reaches every task at
+ * once. At parallelism 1 the map phase and the shuffle are one task: it
+ * maps the items in order and numbers each key as it comes. */
+
+static const char *phase_fn(Gen *g, const Comp *k, const char *phase)
 {
-    const char *task = sprintf_intern(g->c, "%s_%s_task", comp_fn(g, k), phase);
-    const char *fn = sprintf_intern(g->c, "%s_%s", comp_fn(g, k), phase);
-    put(g, "\n/* n%d's %s phase: one task %ss the %ss [lo, hi). */\n", k->id, phase, phase, what);
-    put(g, "typedef struct %s {\n"
-           "    fx_task task;   /* first: what the scheduler sees */\n"
+    return sprintf_intern(g->c, "%s_%s", comp_fn(g, k), phase);
+}
+
+/* A phase on a cursor: PART over FROM[0 .. n) into TO[0 .. n). */
+static void prelude_cursor_phase(Gen *g, const Comp *k, const char *phase, const Comp *part, const char *what)
+{
+    const char *fn = phase_fn(g, k, phase);
+    put(g, "\n/* n%d's %s phase: each task takes chunks of the %ss [0, n) until none is\n"
+           " * left or one fails (index = that %s). */\n", k->id, phase, what, what);
+    put(g, "typedef struct %s_frame {\n"
            "    %s *p;\n"
            "    %s;\n"
            "    %s;\n"
-           "    size_t lo, hi;\n"
-           "} %s;\n\n", task, g->api, in_param(g->c, part->in, "from"), out_param(g->c, part->out, "to"), task);
+           "    size_t n;\n"
+           "    size_t parts;   /* the number of tasks: sets the chunk size */\n"
+           "    fx_cursor next;\n"
+           "} %s_frame;\n\n", fn, g->api, in_param(g->c, part->in, "from"), out_param(g->c, part->out, "to"), fn);
+    put(g, "typedef struct %s_task {\n"
+           "    fx_task task;   /* first: what the scheduler sees */\n"
+           "    %s_frame *f;\n"
+           "} %s_task;\n\n", fn, fn, fn);
     put(g, "static int %s(fx_task *task, fx_ctx *ctx)\n{\n"
-           "    %s *t = (%s *)(void *)task;\n"
-           "    for (size_t i = t->lo; i < t->hi; i++) {\n"
+           "    %s_frame *f = ((%s_task *)(void *)task)->f;\n"
+           "    %s *p = f->p;\n"
+           "    for (;;) {\n"
+           "        size_t hi, i = fx_cursor_take_chunk(&f->next, f->n, f->parts, &hi);\n"
+           "        if (i >= f->n)\n"
+           "            return 0;\n"
+           "        for (; i < hi; i++) {\n"
+           "            int rc = FX_UNLIKELY(fx_ctx_done(ctx)) ? fx__ctx_fail(ctx, %s)\n"
+           "                                                   : %s(p, ctx, &f->from[i], &f->to[i]);\n"
+           "            if (FX_UNLIKELY(rc != 0)) {\n"
+           "                task->index = (int)i;\n"
+           "                return fx__stage_fail(ctx, rc, %s);\n"
+           "            }\n"
+           "        }\n"
+           "    }\n}\n", fn, fn, fn, g->api, lit(g, part->label), comp_fn(g, part), lit(g, part->label));
+}
+
+/* The map phase and the shuffle in one task (parallelism 1). */
+static void prelude_shuffle(Gen *g, const Comp *k)
+{
+    const Comp *mapper = k->kids[0];
+    const Type *kv = mapper->out;
+    const char *fn = phase_fn(g, k, "shuffle");
+    const char *tab = sprintf_intern(g->c, "%s__keys_%s", g->mod, kv->key->mangled);
+    put(g, "\n/* n%d's map phase and shuffle, in one pass: maps the items in order and\n"
+           " * numbers each key as it comes; stops at the first failure (index = that\n"
+           " * item) or when its context is done. */\n", k->id);
+    put(g, "typedef struct %s_task {\n"
+           "    fx_task task;   /* first: what the scheduler sees */\n"
+           "    %s *p;\n"
+           "    %s;\n"
+           "    size_t n;\n"
+           "    %s;   /* kvs[i]: what item i mapped to */\n"
+           "    size_t *group_of;   /* item i's value is in group group_of[i] */\n"
+           "    %s *keys;\n"
+           "    bool nomem;   /* the key table could not grow */\n"
+           "} %s_task;\n\n", fn, g->api, in_param(g->c, mapper->in, "items"), ptr_decl(g, kv, "kvs"), tab, fn);
+    put(g, "static int %s(fx_task *task, fx_ctx *ctx)\n{\n"
+           "    %s_task *t = (%s_task *)(void *)task;\n"
+           "    %s *p = t->p;\n"
+           "    %s = t->items;\n"
+           "    %s = t->kvs;\n"
+           "    size_t *group_of = t->group_of;\n"
+           "    %s *keys = t->keys;\n"
+           "    const size_t n = t->n;\n"
+           "    for (size_t i = 0; i < n; i++) {\n"
            "        int rc = FX_UNLIKELY(fx_ctx_done(ctx)) ? fx__ctx_fail(ctx, %s)\n"
-           "                                               : %s(t->p, ctx, &t->from[i], &t->to[i]);\n"
+           "                                               : %s(p, ctx, &items[i], &kvs[i]);\n"
            "        if (FX_UNLIKELY(rc != 0)) {\n"
-           "            task->index = (int)i;   /* the %s that failed */\n"
+           "            task->index = (int)i;\n"
            "            return fx__stage_fail(ctx, rc, %s);\n"
            "        }\n"
            "    }\n"
-           "    return 0;\n}\n", fn, task, task, lit(g, part->label), comp_fn(g, part), what, lit(g, part->label));
+           "    for (size_t i = 0; i < n; i++) {\n"
+           "        if (FX_UNLIKELY((group_of[i] = %s_group(keys, &kvs[i].key)) == SIZE_MAX)) {\n"
+           "            t->nomem = true;\n"
+           "            return FX_ENOMEM;\n"
+           "        }\n"
+           "    }\n"
+           "    return 0;\n}\n",
+        fn, fn, fn, g->api, in_param(g->c, mapper->in, "items"), ptr_decl(g, kv, "kvs"), tab,
+        lit(g, mapper->label), comp_fn(g, mapper), lit(g, mapper->label), tab);
+}
+
+static bool fused_shuffle(const Comp *k)
+{
+    return int_opt(k, "parallelism", 0) == 1;
 }
 
 static void prelude_mapreduce(Gen *g, const Comp *k)
 {
-    prelude_phase(g, k, "map", k->kids[0], "item");
-    prelude_phase(g, k, "reduce", k->kids[1], "group");
+    if (fused_shuffle(k))
+        prelude_shuffle(g, k);
+    else
+        prelude_cursor_phase(g, k, "map", k->kids[0], "item");
+    prelude_cursor_phase(g, k, "reduce", k->kids[1], "group");
 }
 
-/* Runs `count` FROM[i] -> TO[i] through the phase's tasks, at most `workers`
- * at once; on failure wraps the first task's error as "PHASE phase failed"
- * with index = the item or group. Inside `if (rc == 0) { ... }`. */
-static void put_phase(Gen *g, const Comp *k, const char *phase, const char *count, const char *from,
-                      const char *to)
+/* Runs the phase over `count` FROM[i] -> TO[i] on min(count, workers)
+ * tasks; on failure wraps the first failed task's error as "PHASE phase
+ * failed" with index = the item or group. Inside `if (n > 0) { ... }`. */
+static void put_cursor_phase(Gen *g, const Comp *k, const char *phase, const char *count, const char *from,
+                             const char *to)
 {
-    const char *task = sprintf_intern(g->c, "%s_%s_task", comp_fn(g, k), phase);
+    const char *fn = phase_fn(g, k, phase);
     put(g, "        if (rc == 0) {   /* %s phase */\n", phase);
-    put(g, "            const size_t chunk = %s / (workers * 4) > 0 ? %s / (workers * 4) : 1;\n"
-           "            const size_t ntasks = (%s + chunk - 1) / chunk;\n"
-           "            %s *tasks = fx_alloc(ctx, ntasks * sizeof *tasks);\n"
+    put(g, "            %s_frame f = {.p = p, .from = %s, .to = %s, .n = %s,\n"
+           "                .parts = %s < workers ? %s : workers};\n"
+           "            %s_task *tasks = fx_alloc(ctx, f.parts * sizeof *tasks);\n"
            "            fx_group group;\n"
            "            if (tasks == NULL || fx_group_init(&group, p->rt, ctx, (int)workers) != 0) {\n",
-        count, count, count, task);
+        fn, from, to, count, count, count, fn);
     put_nomem(g, 16, k);
     put(g, "            } else {\n"
-           "                for (size_t ti = 0; ti < ntasks; ti++) {\n"
-           "                    const size_t lo = ti * chunk, hi = lo + chunk < %s ? lo + chunk : %s;\n"
-           "                    tasks[ti] = (%s){.task = {.fn = %s_%s, .index = (int)lo},\n"
-           "                                     .p = p, .from = %s, .to = %s, .lo = lo, .hi = hi};\n"
+           "                for (size_t ti = 0; ti < f.parts; ti++) {\n"
+           "                    tasks[ti] = (%s_task){.task = {.fn = %s, .index = -1}, .f = &f};\n"
            "                    fx_group_spawn(&group, &tasks[ti].task);\n"
            "                }\n"
            "                rc = fx_group_wait(&group);\n"
@@ -563,7 +725,30 @@ static void put_phase(Gen *g, const Comp *k, const char *phase, const char *coun
            "                }\n"
            "            }\n"
            "        }\n",
-        count, count, task, comp_fn(g, k), phase, from, to, lit(g, k->label), phase);
+        fn, fn, lit(g, k->label), phase);
+}
+
+/* parallelism 1: the map phase and shuffle as one task (prelude_shuffle). */
+static void put_fused_shuffle(Gen *g, const Comp *k)
+{
+    const char *fn = phase_fn(g, k, "shuffle");
+    put(g, "        if (rc == 0) {   /* map phase and shuffle */\n"
+           "            %s_task t = {.task = {.fn = %s, .index = -1}, .p = p, .items = in->ptr, .n = n,\n"
+           "                .kvs = kvs, .group_of = group_of, .keys = &keys};\n"
+           "            fx_group group;\n"
+           "            if (fx_group_init(&group, p->rt, ctx, 1) != 0) {\n", fn, fn);
+    put_nomem(g, 16, k);
+    put(g, "            } else {\n"
+           "                fx_group_spawn(&group, &t.task);\n"
+           "                rc = fx_group_wait(&group);\n"
+           "                if (FX_UNLIKELY(rc != 0 && t.nomem)) {\n");
+    put_nomem(g, 20, k);
+    put(g, "                } else if (FX_UNLIKELY(rc != 0)) {\n"
+           "                    const fx_task *bad = fx_group_failed(&group);\n"
+           "                    rc = fx__flow_fail(ctx, rc, %s, bad->index, bad->error, \"map phase failed\");\n"
+           "                }\n"
+           "            }\n"
+           "        }\n", lit(g, k->label));
 }
 
 /* mapreduce(mapper, reducer, parallelism: n): the map phase gives one
@@ -589,32 +774,36 @@ static void body_mapreduce(Gen *g, const Comp *k)
     put(g, "    if (n > 0) {\n");
     put(g, "        %s = fx_alloc(ctx, n * sizeof *kvs);   /* kvs[i]: what item i mapped to */\n",
         ptr_decl(g, kv, "kvs"));
-    put(g, "        if (kvs == NULL)\n");
-    put_nomem(g, 12, k);
-    put_phase(g, k, "map", "n", "in->ptr", "kvs");
-    /* shuffle */
-    put(g, "        /* shuffle: the values grouped by key, in item order */\n");
+    put(g, "        size_t *group_of = fx_alloc(ctx, n * sizeof *group_of);   /* item i's value is in group group_of[i] */\n");
     put(g, "        %s__keys_%s keys = {0};\n", g->mod, kt->mangled);
-    put(g, "        size_t *group_of = NULL;   /* item i's value is in group group_of[i] */\n");
+    if (fused_shuffle(k)) {
+        put(g, "        if (kvs == NULL || group_of == NULL || %s)\n", keys_init_expr(g, k, kt));
+        put_nomem(g, 12, k);
+        put_fused_shuffle(g, k);
+    } else {
+        put(g, "        if (kvs == NULL || group_of == NULL)\n");
+        put_nomem(g, 12, k);
+        put_cursor_phase(g, k, "map", "n", "in->ptr", "kvs");
+        put(g, "        if (rc == 0 && %s)\n", keys_init_expr(g, k, kt));
+        put_nomem(g, 12, k);
+        put(g, "        for (size_t i = 0; rc == 0 && i < n; i++) {   /* shuffle */\n"
+               "            if ((group_of[i] = %s__keys_%s_group(&keys, &kvs[i].key)) == SIZE_MAX)\n",
+            g->mod, kt->mangled);
+        put_nomem(g, 16, k);
+        put(g, "        }\n");
+    }
+    put(g, "        if (rc == 0)\n");
+    put_keys_remember(g, 12, k);
     put(g, "        %s = NULL;\n", ptr_decl(g, gt, "groups"));
     put(g, "        %s = NULL;   /* the groups' values, group after group */\n", ptr_decl(g, vt, "values"));
-    put(g, "        if (rc == 0) {\n"
-           "            group_of = fx_alloc(ctx, n * sizeof *group_of);\n"
-           "            groups = fx_alloc(ctx, n * sizeof *groups);\n"
-           "            values = fx_alloc(ctx, n * sizeof *values);\n"
-           "            if (group_of == NULL || groups == NULL || values == NULL || %s__keys_%s_init(&keys, ctx, n) != 0)\n",
-        g->mod, kt->mangled);
-    put_nomem(g, 16, k);
-    put(g, "        }\n");
-    put(g, "        if (rc == 0) {\n"
-           "            for (size_t i = 0; i < n; i++)\n"
-           "                group_of[i] = %s__keys_%s_group(&keys, &kvs[i].key);\n", g->mod, kt->mangled);
+    put(g, "        if (rc == 0 && ((groups = fx_alloc(ctx, keys.len * sizeof *groups)) == NULL ||\n"
+           "                        (values = fx_alloc(ctx, n * sizeof *values)) == NULL ||\n"
+           "                        (result.ptr = fx_alloc(ctx, keys.len * sizeof *result.ptr)) == NULL))\n");
+    put_nomem(g, 12, k);
+    put(g, "        if (rc == 0) {\n");
     put_grouping(g, 12, "kvs[i].value");
     put(g, "        }\n");
-    /* reduce */
-    put(g, "        if (rc == 0 && (result.ptr = fx_alloc(ctx, keys.len * sizeof *result.ptr)) == NULL)\n");
-    put_nomem(g, 12, k);
-    put_phase(g, k, "reduce", "keys.len", "groups", "result.ptr");
+    put_cursor_phase(g, k, "reduce", "keys.len", "groups", "result.ptr");
     put(g, "        if (rc == 0)\n"
            "            result.len = keys.len;\n"
            "    }\n"
@@ -630,8 +819,9 @@ const OpGenEntry cg_batch_ops[] = {
                         .body = body_pooled_buffer, .members = members_pooled_buffer,
                         .init = init_pooled_buffer, .fini = fini_pooled_buffer}},
     {OP_MAPREDUCE, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = true, .observed = true,
-                    .body = body_mapreduce, .prelude = prelude_mapreduce}},
+                    .body = body_mapreduce, .prelude = prelude_mapreduce, .members = members_keyed}},
     {OP_FILTER, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .body = body_filter}},
-    {OP_JOIN_BY_KEY, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = true, .observed = true, .body = body_join}},
+    {OP_JOIN_BY_KEY, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = true, .observed = true, .body = body_join,
+                      .members = members_keyed}},
     {OP_NONE, {.kind = NULL}},
 };
