@@ -249,12 +249,22 @@ static void retry_accessor_impl(Gen *g, const Comp *k) { accessor_impl(g, k, "fx
  * Observed: the retry's own span carries fluxus.stage.max_attempts and, at
  * the end, fluxus.stage.attempts; each try is a child span
  * (FX_CHILD_ATTEMPT, "NAME.attempt.N") and each try after the first is
- * announced by FX_EVENT_RETRY_ATTEMPT on the retry's span. */
+ * announced by FX_EVENT_RETRY_ATTEMPT on the retry's span.
+ *
+ * The plain variant of a retry of one stage without retry_if calls the
+ * stage itself and records its failure only where the retry stops (the
+ * last try, a done context): a failed try that another follows would have
+ * its record cleared unseen, so it makes none (docs/PERFORMANCE.md D6).
+ * Everything visible is as when the part records every failure: the
+ * error of the last try (FX_ERETRY_EXHAUSTED's cause, or the result when
+ * the context is done), and a context check before every try. */
 static void body_retry(Gen *g, const Comp *k)
 {
-    const char *kid = comp_fn(g, k->kids[0]);
+    const Comp *part = k->kids[0];
+    const char *kid = comp_fn(g, part);
     const char *retry_if = func_opt(k, "retry_if");
     const char *attempts = attempts_text(g, k);
+    bool defer = g->variant == VARIANT_PLAIN && retry_if == NULL && part->op == OP_STAGE;
     put(g, "    int rc = 0;\n"
            "    int attempt = 0;   /* tries made so far */\n");
     put_attr(g, 4, "int", "fluxus.stage.max_attempts", sprintf_intern(g->c, "(int64_t)%s", attempts));
@@ -264,29 +274,55 @@ static void body_retry(Gen *g, const Comp *k)
         put(g, "        fx_observation ao;\n"
                "        fx_observe_child_begin(p->rt, ctx, %s, FX_CHILD_ATTEMPT, attempt + 1, &ao);\n",
             component_ref(g, k));
-    put(g, "        rc = %s(p, ctx, in, &result);\n", kid);
+    if (defer) {
+        put(g, "        /* the stage %s, its failure recorded below only where we stop */\n"
+               "        if (FX_UNLIKELY(fx__ctx_done(ctx)))\n"
+               "            rc = fx__ctx_fail(ctx, ", cg_comment(g->c, part->label));
+        put_label(g, part);
+        put(g, ");\n        else\n");
+        cg_stage_call(g, part, 12, "rc = ", "&result");
+    } else {
+        put(g, "        rc = %s(p, ctx, in, &result);\n", kid);
+    }
     put(g, "        attempt++;\n");
     if (observing(g))
         put(g, "        fx_observe_child_end(p->rt, ctx, &ao, rc);\n");
     put(g, "        if (rc == 0) {\n            *out = result;\n            break;\n        }\n");
-    put(g, "        if (fx_ctx_done(ctx)) {   /* no further try could run */\n"
-           "            if (rc != fx_ctx_err(ctx))\n                rc = fx__ctx_fail(ctx, ");
+    put(g, "        if (fx_ctx_done(ctx)) {   /* no further try could run */\n");
+    if (defer) {
+        put(g, "            rc = fx__stage_fail(ctx, rc, ");
+        put_label(g, part);
+        put(g, ");\n");
+    }
+    put(g, "            if (rc != fx_ctx_err(ctx))\n                rc = fx__ctx_fail(ctx, ");
     put_label(g, k);
     put(g, ");\n            break;\n        }\n");
-    put(g, "        fx_error scratch;\n        const fx_error *err = fx__error_current(ctx, rc, ");
-    put_label(g, k);
-    put(g, ", &scratch);\n");
-    if (retry_if != NULL) {
-        put_user_call(g, k, "retry_if", sprintf_intern(g->c, "        if (!%s(err)) {\n", cg_call(g, retry_if)));
-        put(g, "            rc = fx__error_record(ctx, rc, ");
+    if (defer) {
+        put(g, "        if (attempt >= %s) {\n            rc = fx__stage_fail(ctx, rc, ", attempts);
+        put_label(g, part);
+        put(g, ");   /* the last try's error */\n"
+               "            fx_error scratch;\n"
+               "            const fx_error *err = fx__error_current(ctx, rc, ");
         put_label(g, k);
-        put(g, ", attempt, err, \"retry giving up after %%d attempt%%s\",\n"
-               "                                  attempt, attempt == 1 ? \"\" : \"s\");\n"
-               "            break;\n        }\n");
+        put(g, ", &scratch);\n            rc = fx__error_record(ctx, FX_ERETRY_EXHAUSTED, ");
+        put_label(g, k);
+        put(g, ", attempt, err, NULL);\n            break;\n        }\n");
+    } else {
+        put(g, "        fx_error scratch;\n        const fx_error *err = fx__error_current(ctx, rc, ");
+        put_label(g, k);
+        put(g, ", &scratch);\n");
+        if (retry_if != NULL) {
+            put_user_call(g, k, "retry_if", sprintf_intern(g->c, "        if (!%s(err)) {\n", cg_call(g, retry_if)));
+            put(g, "            rc = fx__error_record(ctx, rc, ");
+            put_label(g, k);
+            put(g, ", attempt, err, \"retry giving up after %%d attempt%%s\",\n"
+                   "                                  attempt, attempt == 1 ? \"\" : \"s\");\n"
+                   "            break;\n        }\n");
+        }
+        put(g, "        if (attempt >= %s) {\n            rc = fx__error_record(ctx, FX_ERETRY_EXHAUSTED, ", attempts);
+        put_label(g, k);
+        put(g, ", attempt, err, NULL);\n            break;\n        }\n");
     }
-    put(g, "        if (attempt >= %s) {\n            rc = fx__error_record(ctx, FX_ERETRY_EXHAUSTED, ", attempts);
-    put_label(g, k);
-    put(g, ", attempt, err, NULL);\n            break;\n        }\n");
     const Expr *b = opt(k, "backoff");
     if (b == NULL || (b->kind != EX_REF && strcmp(b->name, "constant") == 0 && b->args[0].value->ival <= 0))
         put(g, "        const int64_t wait = 0;   /* %s: no clock, no sleep */\n",

@@ -129,6 +129,9 @@ void put_zero_var(Gen *g, int indent, const Type *t, const char *name, const cha
 /* The name to call the user's C function `cfunc` by in generated code
  * ("M__call_cfunc": a static inline thunk no local can shadow). */
 const char *cg_call(Gen *g, const char *cfunc);
+/* `LHS CALL(ctx[, p->state.NAME], in, OUT);` at `indent`: the call of the
+ * C function of stage k (OP_STAGE), with #line to it. */
+void cg_stage_call(Gen *g, const Comp *k, int indent, const char *lhs, const char *out);
 /* The static function of a component: "M__P_nK", or while a plain or
  * observed variant is written and k has variants, "M__P_nK_plain" or
  * "M__P_nK_observed": a variant calls its parts' variant of its kind. */

@@ -1006,17 +1006,24 @@ static void emit_component(Gen *g, const Comp *k)
  * when it fails, so whoever promises "output untouched on error" runs its
  * part into a temporary. */
 
-static void body_stage(Gen *g, const Comp *k)
+/* `LHS CALL(ctx[, p->state.NAME], in, OUT);` at `indent`: the call of stage
+ * k's C function, with #line to the stage in the .fx. */
+void cg_stage_call(Gen *g, const Comp *k, int indent, const char *lhs, const char *out)
 {
     const Decl *d = k->decl;
-    if (d->state == NULL && g->variant == VARIANT_PLAIN)
-        put(g, "    (void)p;   /* a stateless stage in an unobserved instance */\n");
     line_fx(g, k->loc);
     if (d->state != NULL)
-        put(g, "    int rc = %s(ctx, p->state.%s, in, out);\n", cg_call(g, d->cfunc), d->name);
+        put(g, "%*s%s%s(ctx, p->state.%s, in, %s);\n", indent, "", lhs, cg_call(g, d->cfunc), d->name, out);
     else
-        put(g, "    int rc = %s(ctx, in, out);\n", cg_call(g, d->cfunc));
+        put(g, "%*s%s%s(ctx, in, %s);\n", indent, "", lhs, cg_call(g, d->cfunc), out);
     line_back(g);
+}
+
+static void body_stage(Gen *g, const Comp *k)
+{
+    if (k->decl->state == NULL && g->variant == VARIANT_PLAIN)
+        put(g, "    (void)p;   /* a stateless stage in an unobserved instance */\n");
+    cg_stage_call(g, k, 4, "int rc = ", "out");
     put(g, "    if (FX_UNLIKELY(rc != 0))\n        rc = fx__stage_fail(ctx, rc, ");
     put_c_string(g->out, k->label);
     put(g, ");\n");

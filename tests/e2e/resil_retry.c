@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -35,6 +36,33 @@ int flaky_call(fx_ctx *ctx, const int64_t *in, int64_t *out)
     }
     *out = *in * 10 + calls;
     return 0;
+}
+
+/* The script of bare_call, per try: what it does before failing with
+ * TRANSIENT (or succeeding: in * 10 + call, when do_[i] is SUCCEED). */
+enum { BARE, STALE_FAIL, CANCEL_BARE, CANCEL_OWN, SUCCEED };
+static int do_[MAX_CALLS];
+static int bare_calls;
+
+int bare_call(fx_ctx *ctx, const int64_t *in, int64_t *out)
+{
+    int i = bare_calls++;
+    switch (i < MAX_CALLS ? do_[i] : BARE) {
+    case STALE_FAIL:   /* an fx_fail with another code than the one returned */
+        fx_fail(ctx, PERMANENT, "stale %d", i + 1);
+        return TRANSIENT;
+    case CANCEL_BARE:
+        fx_ctx_cancel(ctx);
+        return TRANSIENT;
+    case CANCEL_OWN:
+        fx_ctx_cancel(ctx);
+        return fx_fail(ctx, FX_ECANCELED, "stopped at %d", i + 1);
+    case SUCCEED:
+        *out = *in * 10 + bare_calls;
+        return 0;
+    default:
+        return TRANSIENT;
+    }
 }
 
 bool is_transient(const fx_error *err) { return err->code == TRANSIENT; }
@@ -292,6 +320,86 @@ static void test_resil_retry_reports_attempts(void **state)
     fx_runtime_free(rt);
 }
 
+/* Runs scripted5 on a fresh context with the script, unobserved and then
+ * observed (a metrics table counting retry events): both must return the
+ * same code and leave the same record. Returns the code; *text is the
+ * unobserved record formatted, *stage its stage. */
+static int run_scripted(env *e, const int *script, int n, char *text, size_t size, const char **stage)
+{
+    fx_metrics m = { .event = on_event };
+    fx_runtime *observed = fx_runtime_new(&(fx_runtime_config){ .clock = clock_, .threads = 1, .metrics = &m });
+    fx_runtime *rts[2] = { e->rt, observed };
+    int codes[2];
+    char texts[2][256];
+    for (int r = 0; r < 2; r++) {
+        memset(do_, 0, sizeof do_);
+        memcpy(do_, script, (size_t)n * sizeof *script);
+        bare_calls = 0;
+        fx_ctx *ctx = fx_ctx_new();
+        resil_retry_scripted5 *p = resil_retry_scripted5_new(rts[r]);
+        int64_t in = 2, out = -1;
+        codes[r] = resil_retry_scripted5_process(p, ctx, &in, &out);
+        const fx_error *err = fx_ctx_error(ctx);
+        if (codes[r] == 0) {
+            assert_null(err);
+            assert_int_equal(out, 20 + bare_calls);
+            snprintf(texts[r], sizeof texts[r], "ok");
+        } else {
+            assert_int_equal(out, -1);
+            assert_non_null(err);
+            fx_error_format(err, texts[r], sizeof texts[r]);
+            if (r == 0)
+                *stage = err->stage;   /* a static string */
+        }
+        resil_retry_scripted5_free(p);
+        fx_ctx_free(ctx);
+    }
+    fx_runtime_free(observed);
+    assert_int_equal(codes[0], codes[1]);
+    assert_string_equal(texts[0], texts[1]);
+    snprintf(text, size, "%s", texts[0]);
+    return codes[0];
+}
+
+static void test_resil_retry_records_only_where_it_stops(void **state)
+{
+    env *e = *state;
+    char text[256];
+    const char *stage = NULL;
+
+    /* exhausted: the cause is the last try's bare failure, not try 1's stale
+     * fx_fail (another code) nor anything of the tries in between */
+    const int stale_then_bare[] = { STALE_FAIL, BARE, STALE_FAIL, BARE, BARE };
+    assert_int_equal(run_scripted(e, stale_then_bare, 5, text, sizeof text, &stage), FX_ERETRY_EXHAUSTED);
+    assert_string_equal(stage, "retry");
+    assert_string_equal(text, "retry: retry exhausted 5 attempts: scripted: application error (code 11)");
+
+    /* exhausted on a stale fx_fail: the last try's record is {TRANSIENT,
+     * scripted}, its stale message not attributed */
+    const int all_stale[] = { STALE_FAIL, STALE_FAIL, STALE_FAIL, STALE_FAIL, STALE_FAIL };
+    assert_int_equal(run_scripted(e, all_stale, 5, text, sizeof text, &stage), FX_ERETRY_EXHAUSTED);
+    assert_string_equal(text, "retry: retry exhausted 5 attempts: scripted: application error (code 11)");
+
+    /* succeeds on the third: no record of the failures before */
+    const int third[] = { STALE_FAIL, BARE, SUCCEED };
+    assert_int_equal(run_scripted(e, third, 3, text, sizeof text, &stage), 0);
+    assert_int_equal(bare_calls, 3);
+
+    /* the stage cancels its context and fails with its own code: retry stops
+     * and reports the cancellation as its own */
+    const int cancel_bare[] = { BARE, CANCEL_BARE };
+    assert_int_equal(run_scripted(e, cancel_bare, 2, text, sizeof text, &stage), FX_ECANCELED);
+    assert_int_equal(bare_calls, 2);
+    assert_string_equal(stage, "retry");
+
+    /* the stage cancels and says so itself: its record stands */
+    const int cancel_own[] = { STALE_FAIL, CANCEL_OWN };
+    assert_int_equal(run_scripted(e, cancel_own, 2, text, sizeof text, &stage), FX_ECANCELED);
+    assert_int_equal(bare_calls, 2);
+    assert_string_equal(stage, "scripted");
+    assert_non_null(strstr(text, "stopped at 2"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +414,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resil_retry_cancel_during_backoff, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resil_retry_done_context_runs_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resil_retry_reports_attempts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resil_retry_records_only_where_it_stops, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
