@@ -1,9 +1,12 @@
-/* End to end: mapreduce word count (sequential and parallelism 4), empty
- * and single inputs, mapper and reducer errors, a deadline in either phase,
- * struct keys, output in order of first appearance. */
+/* End to end: mapreduce word count (the runtime's threads, parallelism 1
+ * and 4), empty and single inputs, mapper and reducer errors, a deadline in
+ * either phase, cancellation in the map phase, struct keys, output in order
+ * of first appearance; many keys (the key table grows) and one instance
+ * run after run on different key sets (its table starts at the last size). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +19,8 @@
 #define MS ((int64_t)1000000)
 
 static atomic_int map_calls, reduce_calls;
+static fx_ctx *cancel_ctx;                /* the mapper's call number cancel_at cancels it */
+static int cancel_at = -1;
 static fx_clock *fake;                    /* auto mode: a sleep jumps it forward */
 static bool slow_map, slow_reduce;        /* the stage sleeps an hour (polls its context) */
 
@@ -29,7 +34,8 @@ static int sleep_an_hour(fx_ctx *ctx)
 
 int word_one(fx_ctx *ctx, const char *const *in, fx_kv_str_i64 *out)
 {
-    atomic_fetch_add(&map_calls, 1);
+    if (atomic_fetch_add(&map_calls, 1) == cancel_at)
+        fx_ctx_cancel(cancel_ctx);   /* and succeeds: the next item sees it */
     if (strcmp(*in, "BAD") == 0)
         return fx_fail(ctx, 31, "unreadable word");
     if (slow_map)
@@ -76,6 +82,8 @@ static void reset(void)
     atomic_store(&map_calls, 0);
     atomic_store(&reduce_calls, 0);
     slow_map = slow_reduce = false;
+    cancel_ctx = NULL;
+    cancel_at = -1;
 }
 
 typedef int (*count_fn)(fx_ctx *ctx, const fx_slice_str *in, fx_slice_kv_str_i64 *out);
@@ -85,6 +93,14 @@ static int run_count(fx_ctx *ctx, const fx_slice_str *in, fx_slice_kv_str_i64 *o
     batch_mapreduce_count *p = batch_mapreduce_count_new(NULL);
     int rc = batch_mapreduce_count_process(p, ctx, in, out);
     batch_mapreduce_count_free(p);
+    return rc;
+}
+
+static int run_count1(fx_ctx *ctx, const fx_slice_str *in, fx_slice_kv_str_i64 *out)
+{
+    batch_mapreduce_count1 *p = batch_mapreduce_count1_new(NULL);
+    int rc = batch_mapreduce_count1_process(p, ctx, in, out);
+    batch_mapreduce_count1_free(p);
     return rc;
 }
 
@@ -123,6 +139,7 @@ static void test_batch_mapreduce_word_count(void **state)
 {
     (void)state;
     check_word_count(run_count);
+    check_word_count(run_count1);
 }
 
 static void test_batch_mapreduce_word_count_parallelism_4(void **state)
@@ -156,6 +173,7 @@ static void test_batch_mapreduce_empty_and_single_inputs(void **state)
 {
     (void)state;
     check_empty_and_single(run_count);
+    check_empty_and_single(run_count1);
     check_empty_and_single(run_count4);
 }
 
@@ -186,6 +204,8 @@ static void test_batch_mapreduce_mapper_error(void **state)
     (void)state;
     check_mapper_error(run_count, "mapreduce");
     check_mapper_error(run_count4, "wordcount");
+    check_mapper_error(run_count1, "mapreduce");
+    assert_int_equal(atomic_load(&map_calls), 3);   /* one task, in order: stops at "BAD" */
 }
 
 static void check_reducer_error(count_fn run)
@@ -210,6 +230,7 @@ static void test_batch_mapreduce_reducer_error(void **state)
 {
     (void)state;
     check_reducer_error(run_count);
+    check_reducer_error(run_count1);
     check_reducer_error(run_count4);
 }
 
@@ -264,8 +285,10 @@ static void test_batch_mapreduce_deadline_in_either_phase_returns_promptly(void 
     int default_workers = fx_runtime_threads(fx_runtime_default());
     check_deadline_in_map_phase(run_count, default_workers);
     check_deadline_in_map_phase(run_count4, 4);
+    check_deadline_in_map_phase(run_count1, 1);
     check_deadline_in_reduce_phase(run_count, default_workers < 20 ? default_workers : 19);
     check_deadline_in_reduce_phase(run_count4, 4);
+    check_deadline_in_reduce_phase(run_count1, 1);
 }
 
 static void test_batch_mapreduce_struct_keys(void **state)
@@ -278,6 +301,180 @@ static void test_batch_mapreduce_struct_keys(void **state)
     fx_slice_i64 out = {0};
     assert_int_equal(batch_mapreduce_cells_process(p, ctx, &in, &out), 0);
     /* (1,1): 11 13   (1,0): 12 14   (2,1): 21   (2,0): 22 */
+    assert_int_equal(out.len, 4);
+    assert_int_equal(out.ptr[0], 1113);
+    assert_int_equal(out.ptr[1], 1214);
+    assert_int_equal(out.ptr[2], 21);
+    assert_int_equal(out.ptr[3], 22);
+    fx_ctx_free(ctx);
+    batch_mapreduce_cells_free(p);
+}
+
+/* The caller's context cancelled during the map phase (by the mapper's
+ * call number 5, which itself succeeds): no item after the running ones is
+ * mapped, nothing is reduced, the error is the cancellation. */
+static void check_cancel_in_map_phase(count_fn run, bool one_worker)
+{
+    reset();
+    fx_ctx *ctx = fx_ctx_new();
+    cancel_ctx = ctx;
+    cancel_at = 4;
+    fx_slice_kv_str_i64 out = {(fx_kv_str_i64 *)1, 7};
+    assert_int_equal(run(ctx, &text, &out), FX_ECANCELED);
+    assert_ptr_equal(out.ptr, (fx_kv_str_i64 *)1);   /* untouched */
+    assert_int_equal(out.len, 7);
+    assert_int_equal(atomic_load(&reduce_calls), 0);
+    const fx_error *err = fx_ctx_error(ctx);
+    assert_int_equal(err->code, FX_ECANCELED);
+    assert_string_equal(err->message, "map phase failed");
+    if (one_worker) {
+        assert_int_equal(atomic_load(&map_calls), 5);
+        assert_int_equal(err->index, 5);             /* the first item that saw it */
+        assert_string_equal(err->cause->stage, "one");
+    } else {
+        assert_true(atomic_load(&map_calls) >= 5);
+        assert_true(atomic_load(&map_calls) <= 8);
+    }
+    fx_ctx_free(ctx);
+}
+
+static void test_batch_mapreduce_cancel_in_map_phase(void **state)
+{
+    (void)state;
+    check_cancel_in_map_phase(run_count1, true);
+    check_cancel_in_map_phase(run_count4, false);
+    check_cancel_in_map_phase(run_count, false);
+}
+
+enum { WORDS = 6000, KEYS = 3000 };   /* at most KEYS distinct ids */
+static char word_text[WORDS][24];
+static const char *word_ptr[WORDS];
+
+/* Item i of n is "<prefix><id>" with id = i * 7919 % keys: every id
+ * appears, first in a scrambled order. */
+static size_t word_id(size_t i, size_t keys)
+{
+    return i * 7919 % keys;
+}
+
+static fx_slice_str make_words(const char *prefix, size_t n, size_t keys)
+{
+    for (size_t i = 0; i < n; i++) {
+        snprintf(word_text[i], sizeof word_text[i], "%s%zu", prefix, word_id(i, keys));
+        word_ptr[i] = word_text[i];
+    }
+    return (fx_slice_str){word_ptr, n};
+}
+
+/* out is the word count of make_words(…, n, keys): one entry per id, in
+ * order of first appearance, each with its number of items. */
+static void check_counts(const fx_slice_str *in, size_t keys, const fx_slice_kv_str_i64 *out)
+{
+    static int64_t count[KEYS];
+    static size_t first[KEYS];   /* first[g]: the item where group g's key first appears */
+    size_t distinct = 0;
+    memset(count, 0, sizeof count);
+    for (size_t i = 0; i < in->len; i++)
+        if (count[word_id(i, keys)]++ == 0)
+            first[distinct++] = i;
+    assert_int_equal(out->len, distinct);
+    for (size_t g = 0; g < distinct; g++) {
+        assert_string_equal(out->ptr[g].key, in->ptr[first[g]]);
+        assert_int_equal(out->ptr[g].value, count[word_id(first[g], keys)]);
+    }
+}
+
+typedef struct counter {
+    void *p;
+    int (*process)(void *p, fx_ctx *ctx, const fx_slice_str *in, fx_slice_kv_str_i64 *out);
+} counter;
+
+#define COUNTER(P, RT)                                                                               \
+    static int process_##P(void *p, fx_ctx *ctx, const fx_slice_str *in, fx_slice_kv_str_i64 *out) \
+    {                                                                                                \
+        return batch_mapreduce_##P##_process(p, ctx, in, out);                                      \
+    }                                                                                                \
+    static counter new_##P(void) { return (counter){batch_mapreduce_##P##_new(RT), process_##P}; } \
+    static void free_##P(counter c) { batch_mapreduce_##P##_free(c.p); }
+COUNTER(count, NULL)
+COUNTER(count1, NULL)
+COUNTER(count4, rt4)
+
+/* One instance, run after run: its key table starts at the size the last
+ * run ended with, whatever keys come next. */
+static void check_runs(counter c)
+{
+    static const struct {
+        const char *prefix;
+        size_t n, keys;
+    } runs[] = {
+        {"w", WORDS, 2500},            /* the table grows from 8 slots */
+        {"x", 10, 3},                  /* a big table, few keys */
+        {"a-longer-word-", 500, 40},
+        {"w", WORDS, 2500},            /* the same keys as the first run */
+        {"v", WORDS, 1},               /* one group of every item */
+        {"u", 3000, KEYS},             /* every item its own group */
+    };
+    fx_ctx *ctx = fx_ctx_new();
+    assert_non_null(c.p);
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        reset();
+        fx_slice_str in = make_words(runs[r].prefix, runs[r].n, runs[r].keys);
+        fx_slice_kv_str_i64 out = {0};
+        assert_int_equal(c.process(c.p, ctx, &in, &out), 0);
+        check_counts(&in, runs[r].keys, &out);
+        assert_int_equal(atomic_load(&map_calls), (int)runs[r].n);
+        assert_int_equal(atomic_load(&reduce_calls), (int)out.len);
+        fx_ctx_reset(ctx);
+    }
+    fx_ctx_free(ctx);
+}
+
+static void test_batch_mapreduce_many_keys_and_runs_on_one_instance(void **state)
+{
+    (void)state;
+    counter c = new_count1();
+    check_runs(c);
+    free_count1(c);
+    c = new_count4();
+    check_runs(c);
+    free_count4(c);
+    c = new_count();
+    check_runs(c);
+    free_count(c);
+}
+
+/* cell_total of the values v, v + 2, ..., v + 8 (a group of cells). */
+static int64_t five_cells(int64_t v)
+{
+    int64_t r = 0;
+    for (int j = 0; j < 5; j++)
+        r = r * 100 + v + 2 * j;
+    return r;
+}
+
+/* 800 struct keys (the integer hash, growing), then the small case on the
+ * same instance. */
+static void test_batch_mapreduce_many_struct_keys(void **state)
+{
+    (void)state;
+    enum { N = 4000 };
+    static int64_t xs[N];
+    for (int i = 0; i < N; i++)
+        xs[i] = i;
+    batch_mapreduce_cells *p = batch_mapreduce_cells_new(rt4);
+    fx_ctx *ctx = fx_ctx_new();
+    fx_slice_i64 in = {xs, N};
+    fx_slice_i64 out = {0};
+    assert_int_equal(batch_mapreduce_cells_process(p, ctx, &in, &out), 0);
+    /* x = 10 row + col + 2 j: first (row, 0) at 10 row, then (row, 1) */
+    assert_int_equal(out.len, N / 5);
+    for (size_t g = 0; g < out.len; g++)
+        assert_int_equal(out.ptr[g], five_cells((int64_t)(g / 2 * 10 + g % 2)));
+    fx_ctx_reset(ctx);
+    int64_t few[] = {11, 12, 13, 21, 14, 22};
+    in = (fx_slice_i64){few, 6};
+    assert_int_equal(batch_mapreduce_cells_process(p, ctx, &in, &out), 0);
     assert_int_equal(out.len, 4);
     assert_int_equal(out.ptr[0], 1113);
     assert_int_equal(out.ptr[1], 1214);
@@ -315,6 +512,9 @@ int main(void)
         cmocka_unit_test(test_batch_mapreduce_reducer_error),
         cmocka_unit_test(test_batch_mapreduce_deadline_in_either_phase_returns_promptly),
         cmocka_unit_test(test_batch_mapreduce_struct_keys),
+        cmocka_unit_test(test_batch_mapreduce_cancel_in_map_phase),
+        cmocka_unit_test(test_batch_mapreduce_many_keys_and_runs_on_one_instance),
+        cmocka_unit_test(test_batch_mapreduce_many_struct_keys),
     };
     return cmocka_run_group_tests_name("batch_mapreduce", tests, setup, teardown);
 }
