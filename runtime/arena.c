@@ -5,7 +5,9 @@
  * owner (the thread that made the arena or last reset it: in practice the
  * one running the pipeline) bumps through a chunk of its own without any
  * lock or atomic read-modify-write; other threads (workers of map, fanout,
- * ...) share a second chunk under the mutex. Either takes the next chunk of
+ * ...) share a second chunk under the mutex, from which each of their
+ * contexts carves a small region (FX__ARENA_LOCAL) that its own thread then
+ * bumps through without the lock. Either takes the next chunk of
  * the list under the mutex when its own is full, or appends a new one.
  * Large requests get a dedicated chunk each, best-fit among the free large
  * chunks, under the mutex. Reset marks everything free and keeps it all, so
@@ -118,32 +120,74 @@ static void *bump(fx__arena *a, char **cur, char **end, size_t n, bool locked)
 
 static inline bool is_owner(const fx__arena *a) { return fx__arena_is_owner(a); }
 
-void *fx__arena_alloc_slow(fx__arena *a, size_t n)
+/* Does the calling thread bump through l? */
+static inline bool is_local(const fx__arena_local *l)
+{
+    return l != NULL && l->owner == arena_self();
+}
+
+/* mu held: a fresh local region for l, carved from the shared chunk. */
+static bool refill_local_locked(fx__arena *a, fx__arena_local *l)
+{
+    char *r = bump(a, &a->shared_cur, &a->shared_end, FX__ARENA_LOCAL, true);
+    if (r == NULL) return false;
+    l->cur = r;
+    l->end = r + FX__ARENA_LOCAL;
+    return true;
+}
+
+void *fx__arena_alloc_slow(fx__arena *a, fx__arena_local *l, size_t n)
 {
     n = round_size(n);
     if (n == 0) return NULL;
     if (n <= FX__BIG && is_owner(a)) return bump(a, &a->own_cur, &a->own_end, n, false);
+    if (n <= FX__BIG && is_local(l) && (size_t)(l->end - l->cur) >= n) {
+        void *p = l->cur;   /* the inline path's caller may not have tried */
+        l->cur += n;
+        return p;
+    }
     FX__MUST(pthread_mutex_lock(&a->mu));
-    void *p = n > FX__BIG ? alloc_big_locked(a, n) : bump(a, &a->shared_cur, &a->shared_end, n, true);
+    void *p;
+    if (n > FX__BIG) p = alloc_big_locked(a, n);
+    else if (n <= FX__ARENA_LOCAL / 4 && is_local(l) && refill_local_locked(a, l)) {
+        p = l->cur;
+        l->cur += n;
+    } else p = bump(a, &a->shared_cur, &a->shared_end, n, true);
     FX__MUST(pthread_mutex_unlock(&a->mu));
     return p;
 }
 
-char *fx__arena_vsprintf(fx__arena *a, const char *fmt, va_list ap)
+/* The free space the calling thread may format into without a lock:
+ * the owner's chunk or its local region; NULL when neither. */
+static char **free_space(fx__arena *a, fx__arena_local *l, char ***end)
+{
+    if (is_owner(a)) {
+        *end = &a->own_end;
+        return &a->own_cur;
+    }
+    if (is_local(l)) {
+        *end = &l->end;
+        return &l->cur;
+    }
+    return NULL;
+}
+
+char *fx__arena_vsprintf(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap)
 {
     va_list cp;
     int len;
-    if (is_owner(a) && a->own_end - a->own_cur > 1) {
+    char **end, **cur = free_space(a, l, &end);
+    if (cur != NULL && *end - *cur > 1) {
         /* Format straight into the free space; commit when it fit. */
-        size_t room = (size_t)(a->own_end - a->own_cur);
+        size_t room = (size_t)(*end - *cur);
         va_copy(cp, ap);
-        len = vsnprintf(a->own_cur, room, fmt, cp);
+        len = vsnprintf(*cur, room, fmt, cp);
         va_end(cp);
         if (len < 0) return NULL;
         if ((size_t)len < room) {
-            char *p = a->own_cur;
+            char *p = *cur;
             size_t n = round_size((size_t)len + 1);
-            a->own_cur = n <= room ? a->own_cur + n : a->own_end;
+            *cur = n <= room ? *cur + n : *end;
             return p;
         }
     } else {
@@ -152,7 +196,7 @@ char *fx__arena_vsprintf(fx__arena *a, const char *fmt, va_list ap)
         va_end(cp);
         if (len < 0) return NULL;
     }
-    char *p = fx__arena_alloc_slow(a, (size_t)len + 1);
+    char *p = fx__arena_alloc_slow(a, l, (size_t)len + 1);
     if (p != NULL) vsnprintf(p, (size_t)len + 1, fmt, ap);
     return p;
 }

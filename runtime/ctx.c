@@ -27,6 +27,10 @@ static void ctx_init(fx_ctx *ctx, fx__root *root, fx_ctx *parent, const fx_clock
     atomic_init(&ctx->head.flags, 0);
     atomic_init(&ctx->canceled, false);
     ctx->clock = clock;
+    /* A child's allocations by the thread making it (a worker, for a task
+     * context) bump through a region of its own; the root's owner keeps
+     * its lock-free chunk either way. */
+    if (parent != NULL) ctx->local.owner = &fx__thread_token;
     fx__record_init(ctx);
 }
 
@@ -241,7 +245,7 @@ void fx__ctx_remove_waiter(fx_ctx *ctx, fx__waiter *w)
 
 void *fx_alloc(fx_ctx *ctx, size_t n)
 {
-    return fx__arena_alloc(&ctx->root->arena, n);
+    return fx__arena_alloc(&ctx->root->arena, &ctx->local, n);
 }
 
 char *fx_strdup(fx_ctx *ctx, const char *s)
@@ -255,7 +259,7 @@ char *fx_strdup(fx_ctx *ctx, const char *s)
 
 char *fx_vsprintf(fx_ctx *ctx, const char *fmt, va_list ap)
 {
-    return fx__arena_vsprintf(&ctx->root->arena, fmt, ap);
+    return fx__arena_vsprintf(&ctx->root->arena, &ctx->local, fmt, ap);
 }
 
 char *fx_sprintf(fx_ctx *ctx, const char *fmt, ...)

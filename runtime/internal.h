@@ -55,6 +55,10 @@ typedef struct fx__chunk fx__chunk;
 typedef struct fx__arena {
     _Atomic(const void *) owner;  /* the owner's fx__arena_self(); written by init/reset */
     char *own_cur, *own_end;      /* owner only: the free part of its chunk */
+    /* Keeps the owner's bump pointer and the mutex other threads take on
+     * different cache lines, so a worker allocating does not slow the
+     * owner down (and the other way round). */
+    char fx__pad[64];
     pthread_mutex_t mu;           /* guards every field below */
     char *shared_cur, *shared_end;/* the free part of the other threads' chunk */
     fx__chunk *small_head;        /* small chunks in the order they were first taken */
@@ -64,13 +68,26 @@ typedef struct fx__arena {
     size_t big_used;              /* how many big chunks are handed out */
 } fx__arena;
 
+/* A context's own slice of its arena, for a thread that is not the
+ * arena's owner (a worker running a task on a child context): that thread
+ * bumps through a small region carved from the shared chunk, and takes the
+ * mutex once per region instead of once per allocation. Only the thread
+ * that made the context (`owner`) uses it; any other goes the shared way.
+ * The unused rest of a region is given up when the context is freed. */
+typedef struct fx__arena_local {
+    const void *owner;            /* the thread that made the context; NULL = none */
+    char *cur, *end;
+} fx__arena_local;
+
 void  fx__arena_init(fx__arena *a);
-/* Any size, any thread; fx__arena_alloc is the owner's inline fast path. */
-void *fx__arena_alloc_slow(fx__arena *a, size_t n);
+/* Any size, any thread; fx__arena_alloc is the inline fast path. l may be
+ * NULL. */
+void *fx__arena_alloc_slow(fx__arena *a, fx__arena_local *l, size_t n);
 
 #define FX__ARENA_ALIGN _Alignof(max_align_t)
 #define FX__ARENA_CHUNK ((size_t)8192)
 #define FX__ARENA_BIG   (FX__ARENA_CHUNK / 4)   /* larger requests get a chunk of their own */
+#define FX__ARENA_LOCAL ((size_t)1024)          /* a local region */
 
 /* A byte per thread: its address tells the threads apart. */
 extern _Thread_local char fx__thread_token;
@@ -80,21 +97,28 @@ static inline bool fx__arena_is_owner(const fx__arena *a)
     return atomic_load_explicit(&a->owner, memory_order_relaxed) == (const void *)&fx__thread_token;
 }
 
-static inline void *fx__arena_alloc(fx__arena *a, size_t n)
+static inline void *fx__arena_alloc(fx__arena *a, fx__arena_local *l, size_t n)
 {
-    if (FX_LIKELY(n - 1 < FX__ARENA_BIG) && FX_LIKELY(fx__arena_is_owner(a))) {
-        n = (n + FX__ARENA_ALIGN - 1) & ~(size_t)(FX__ARENA_ALIGN - 1);
-        if (FX_LIKELY((size_t)(a->own_end - a->own_cur) >= n)) {
-            void *p = a->own_cur;
-            a->own_cur += n;
+    if (FX_LIKELY(n - 1 < FX__ARENA_BIG)) {
+        size_t r = (n + FX__ARENA_ALIGN - 1) & ~(size_t)(FX__ARENA_ALIGN - 1);
+        if (FX_LIKELY(fx__arena_is_owner(a))) {
+            if (FX_LIKELY((size_t)(a->own_end - a->own_cur) >= r)) {
+                void *p = a->own_cur;
+                a->own_cur += r;
+                return p;
+            }
+        } else if (l != NULL && l->owner == (const void *)&fx__thread_token &&
+                   (size_t)(l->end - l->cur) >= r) {
+            void *p = l->cur;
+            l->cur += r;
             return p;
         }
     }
-    return fx__arena_alloc_slow(a, n);
+    return fx__arena_alloc_slow(a, l, n);
 }
 /* printf into the arena: formatted once, straight into the owner's free
  * space when it fits. NULL on OOM or a format error. */
-char *fx__arena_vsprintf(fx__arena *a, const char *fmt, va_list ap);
+char *fx__arena_vsprintf(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap);
 /* Everything free again; the caller becomes the owner. No other thread may
  * be allocating. */
 void  fx__arena_reset(fx__arena *a);
@@ -138,6 +162,10 @@ struct fx_ctx {
     fx_error fallback;                  /* record kept here when the arena is out of memory */
     void *span;
 
+    /* A child's slice of the root's arena for the thread that made it when
+     * that thread is not the arena's owner (a worker's task context). */
+    fx__arena_local local;
+
     fx_ctx *next_free;                  /* in root->free_ctx when recycled: tree_mu */
 };
 
@@ -177,9 +205,16 @@ typedef struct fx__sched {
     pthread_t *threads;                 /* malloc'd at first start */
     bool started, stopping, detached;   /* detached: the default runtime's */
     int idle;                           /* workers blocked on `work` */
+    int spinning;                       /* workers busy-waiting for a ready group */
+    int busy;                           /* workers running a task */
+    int ncpu;                           /* online CPUs at init: spinners leave one to callers */
+    int64_t spin_ns;                    /* immutable: how long a thread spins, 0 = never */
 } fx__sched;
 
-void fx__sched_init(fx__sched *s, int threads, bool detached);
+/* The default busy-wait of fx_runtime_config.spin_us. */
+#define FX__SPIN_DEFAULT_NS 50000
+
+void fx__sched_init(fx__sched *s, int threads, bool detached, int64_t spin_ns);
 /* Stops and joins the workers (no group may be in flight). */
 void fx__sched_destroy(fx__sched *s);
 

@@ -8,6 +8,7 @@
 struct fx_runtime {
     struct fx__runtime_head head;      /* first: read by fx_runtime_observed */
     int threads;
+    int64_t spin_ns;                   /* the scheduler's busy-wait before sleeping */
     const fx_clock *clock;             /* never NULL */
     const fx_metrics *metrics;         /* NULL = none */
     const fx_tracer *tracer;           /* NULL = none */
@@ -31,6 +32,9 @@ static void runtime_init(fx_runtime *rt, const fx_runtime_config *cfg)
     fx_runtime_config def = { 0 };
     if (cfg == NULL) cfg = &def;
     rt->threads = cfg->threads > 0 ? cfg->threads : cpu_count();
+    if (cfg->spin_us < 0) rt->spin_ns = 0;
+    else if (cfg->spin_us > 0) rt->spin_ns = (int64_t)cfg->spin_us * 1000;
+    else rt->spin_ns = cpu_count() > 1 ? FX__SPIN_DEFAULT_NS : 0;
     rt->clock = cfg->clock != NULL ? cfg->clock : fx_clock_real();
     rt->metrics = cfg->metrics;
     rt->tracer = cfg->tracer;
@@ -44,7 +48,7 @@ fx_runtime *fx_runtime_new(const fx_runtime_config *cfg)
     fx_runtime *rt = malloc(sizeof *rt);
     if (rt == NULL) return NULL;
     runtime_init(rt, cfg);
-    fx__sched_init(&rt->sched, rt->threads, false);
+    fx__sched_init(&rt->sched, rt->threads, false, rt->spin_ns);
     return rt;
 }
 
@@ -55,7 +59,8 @@ static void default_init(void)
 {
     runtime_init(&default_runtime, NULL);
     default_runtime.is_default = true;
-    fx__sched_init(&default_runtime.sched, default_runtime.threads, true);
+    fx__sched_init(&default_runtime.sched, default_runtime.threads, true,
+                   default_runtime.spin_ns);
 }
 
 fx_runtime *fx_runtime_default(void)

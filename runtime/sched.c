@@ -16,15 +16,26 @@
  * Spawning wakes nobody; the owner's first take wakes one idle worker, and
  * every take that leaves the group ready wakes the next (a chain).
  *
+ * Spinning. Waking a thread blocked on a condition variable costs tens of
+ * microseconds on a virtual machine (the idle vCPU has to be scheduled
+ * again), as much as a whole small map. So a worker that runs out of work,
+ * and an owner waiting for its group's last tasks, first busy-wait for up
+ * to spin_ns (fx_runtime_config.spin_us), watching one word without the
+ * lock, and only then sleep. A spinning worker is not "idle": nobody
+ * signals it, it sees the ready list change by itself. The lock-free reads
+ * are only hints; every decision is taken again under the lock.
+ *
  * Nothing here allocates after the first spawn on a runtime (which starts
  * its threads): tasks, groups and the waiter's condition variable all live
  * in storage of the caller; task contexts are recycled by their root. */
 #include "internal.h"
 
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The owner of a group while it sleeps in fx_group_wait (its stack). */
 struct fx__group_waiter {
@@ -42,7 +53,7 @@ static void ready_push(fx__sched *s, fx_group *g)
     p->ready_next = NULL;
     p->ready_prev = s->ready_tail;
     if (s->ready_tail != NULL) s->ready_tail->fx__p.ready_next = g;
-    else s->ready_head = g;
+    else __atomic_store_n(&s->ready_head, g, __ATOMIC_RELAXED);   /* spinners read it */
     s->ready_tail = g;
 }
 
@@ -50,7 +61,7 @@ static void ready_remove(fx__sched *s, fx_group *g)
 {
     grp *p = &g->fx__p;
     if (p->ready_prev != NULL) p->ready_prev->fx__p.ready_next = p->ready_next;
-    else s->ready_head = p->ready_next;
+    else __atomic_store_n(&s->ready_head, p->ready_next, __ATOMIC_RELAXED);
     if (p->ready_next != NULL) p->ready_next->fx__p.ready_prev = p->ready_prev;
     else s->ready_tail = p->ready_prev;
     p->ready = false;
@@ -82,7 +93,8 @@ static void ready_update(fx__sched *s, fx_group *g, bool wake)
     if (p->ready) ready_remove(s, g);
     if (want) {
         ready_push(s, g);
-        if (wake && s->idle > 0) FX__MUST(pthread_cond_signal(&s->work));
+        /* A spinning worker will see the list change by itself. */
+        if (wake && s->idle > 0 && s->spinning == 0) FX__MUST(pthread_cond_signal(&s->work));
     }
 }
 
@@ -90,6 +102,7 @@ static void ready_update(fx__sched *s, fx_group *g, bool wake)
  * do: start a task, or return (mu held). */
 static void wake_owner(grp *p)
 {
+    __atomic_store_n(&p->events, p->events + 1, __ATOMIC_RELEASE);   /* a spinning owner */
     if (p->waiter != NULL && (p->outstanding == 0 || owner_may_start(p)))
         FX__MUST(pthread_cond_signal(&p->waiter->cond));
 }
@@ -163,25 +176,84 @@ static void finish(fx__sched *s, fx_group *g, bool owner)
     wake_owner(p);
 }
 
+/* ------------------------------------------------------------ spinning */
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* Busy-waits (mu not held) for up to spin_ns: until the ready list is not
+ * empty (a worker), or until *events differs from `seen` (an owner); true
+ * when it saw that. Spins on pause instructions, yields the CPU to runnable
+ * threads every few microseconds and reads the real clock only then: the
+ * runtime's own clock may be a fake one. */
+static bool spin_until_ready(const fx__sched *s)
+{
+    const fx_clock *real = fx_clock_real();
+    int64_t until = fx_clock_now(real) + s->spin_ns;
+    for (;;) {
+        for (int i = 0; i < 256; i++) {
+            if (__atomic_load_n(&s->ready_head, __ATOMIC_RELAXED) != NULL) return true;
+            cpu_relax();
+        }
+        if (fx_clock_now(real) >= until) return false;
+        sched_yield();
+    }
+}
+
+static bool spin_until_event(const fx__sched *s, const unsigned *events, unsigned seen)
+{
+    const fx_clock *real = fx_clock_real();
+    int64_t until = fx_clock_now(real) + s->spin_ns;
+    for (;;) {
+        for (int i = 0; i < 256; i++) {
+            if (__atomic_load_n(events, __ATOMIC_ACQUIRE) != seen) return true;
+            cpu_relax();
+        }
+        if (fx_clock_now(real) >= until) return false;
+        sched_yield();
+    }
+}
+
 /* ------------------------------------------------------------ workers */
 
 static void *worker_main(void *arg)
 {
     fx__sched *s = arg;
+    bool may_spin = s->spin_ns > 0;
     FX__MUST(pthread_mutex_lock(&s->mu));
     for (;;) {
         fx_group *g = s->ready_head;
         if (g == NULL) {
             if (s->stopping) break;
+            if (may_spin && s->spinning + s->busy + 1 < s->ncpu) {
+                /* once per lack of work; then look again under mu */
+                may_spin = false;
+                s->spinning++;
+                FX__MUST(pthread_mutex_unlock(&s->mu));
+                spin_until_ready(s);
+                FX__MUST(pthread_mutex_lock(&s->mu));
+                s->spinning--;
+                continue;
+            }
             s->idle++;
             FX__MUST(pthread_cond_wait(&s->work, &s->mu));
             s->idle--;
+            may_spin = s->spin_ns > 0;
             continue;
         }
+        may_spin = s->spin_ns > 0;
         fx_task *t = take(s, g, false);
+        s->busy++;
         FX__MUST(pthread_mutex_unlock(&s->mu));
         run_task(s, g, t, false);
         FX__MUST(pthread_mutex_lock(&s->mu));
+        s->busy--;
         finish(s, g, false);
     }
     FX__MUST(pthread_mutex_unlock(&s->mu));
@@ -222,9 +294,12 @@ static int threads_of(fx__sched *s)
     return s->nthreads;
 }
 
-void fx__sched_init(fx__sched *s, int threads, bool detached)
+void fx__sched_init(fx__sched *s, int threads, bool detached, int64_t spin_ns)
 {
     memset(s, 0, sizeof *s);
+    s->spin_ns = spin_ns > 0 ? spin_ns : 0;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    s->ncpu = ncpu < 1 ? 1 : ncpu > 4096 ? 4096 : (int)ncpu;
     FX__MUST(pthread_mutex_init(&s->mu, NULL));
     FX__MUST(pthread_cond_init(&s->work, NULL));
     s->want = threads < 1 ? 1 : threads;
@@ -293,6 +368,7 @@ int fx_group_wait(fx_group *g)
     fx__sched *s = p->sched;
     struct fx__group_waiter w;
     bool have_cond = false;
+    bool may_spin = s->spin_ns > 0;
     FX__MUST(pthread_mutex_lock(&s->mu));
     while (p->outstanding > 0) {
         if (owner_may_start(p)) {
@@ -303,6 +379,14 @@ int fx_group_wait(fx_group *g)
             finish(s, g, true);
             continue;
         }
+        if (may_spin && s->busy + s->spinning < s->ncpu) {
+            /* the last tasks often end within microseconds */
+            unsigned seen = p->events;
+            FX__MUST(pthread_mutex_unlock(&s->mu));
+            may_spin = spin_until_event(s, &p->events, seen);   /* spin again after progress */
+            FX__MUST(pthread_mutex_lock(&s->mu));
+            continue;
+        }
         if (!have_cond) {
             FX__MUST(pthread_cond_init(&w.cond, NULL));
             have_cond = true;
@@ -310,6 +394,7 @@ int fx_group_wait(fx_group *g)
         p->waiter = &w;
         FX__MUST(pthread_cond_wait(&w.cond, &s->mu));
         p->waiter = NULL;
+        may_spin = s->spin_ns > 0;
     }
     FX__MUST(pthread_mutex_unlock(&s->mu));
     if (have_cond) FX__MUST(pthread_cond_destroy(&w.cond));

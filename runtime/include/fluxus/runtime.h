@@ -23,6 +23,16 @@ typedef struct fx_runtime_config {
     const fx_clock *clock;     /* NULL = the real monotonic clock */
     const fx_metrics *metrics; /* NULL = no metrics */
     const fx_tracer *tracer;   /* NULL = no tracing */
+    /* How long, in microseconds, an idle worker (and a caller waiting for
+     * its group's last tasks) busy-waits for more work before it sleeps on
+     * a condition variable. Waking a sleeping thread takes tens of
+     * microseconds on a virtual machine, more than many tasks; a thread
+     * that is still spinning starts the next task within a microsecond.
+     * The price is CPU time burnt for at most this long after each burst of
+     * work (spinners call sched_yield, so they give way to runnable
+     * threads). 0 = the default: 50 µs when the machine has more than one
+     * online CPU, else no spinning; < 0 = never spin. */
+    int spin_us;
 } fx_runtime_config;
 
 /* A new runtime. cfg NULL = all defaults. The config struct is copied; the

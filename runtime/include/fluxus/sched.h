@@ -130,6 +130,9 @@ struct fx_group {
         fx_group *ready_prev, *ready_next;
         bool ready;                      /* in the runtime's ready list */
         struct fx__group_waiter *waiter; /* the owner, while blocked in wait */
+        unsigned events;                 /* bumped (atomically, under the lock) when
+                                            the owner may have something to do:
+                                            a spinning owner watches it */
         fx_task *failed;                 /* the first task that returned non-zero */
     } fx__p;
 };
