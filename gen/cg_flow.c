@@ -25,7 +25,11 @@
  *                    and goes on.
  * The calling thread runs one of the tasks itself (fluxus/sched.h), so
  * with concurrency 1, or when the work is done before a worker wakes,
- * nothing is handed off.
+ * nothing is handed off. Each of them is a call site of its own
+ * (fx_group_site in the instance, `site_nK`): the scheduler learns there
+ * whether its groups are cheap enough to run on the caller alone, and the
+ * cursor is watched so that a group started that way which turns out to be
+ * long is handed to the workers while its items are still being taken.
  */
 #include <string.h>
 
@@ -101,6 +105,18 @@ static void put_branch_call(Gen *g, const Comp *k, int ind, const char *child_ki
     put(g, "%*sint rc = %s;\n", ind, "", call);
     put(g, "%*sif (FX_UNLIKELY(observed))\n%*s    fx_observe_child_end(p->rt, ctx, &bo, rc);\n", ind, "",
         ind, "");
+}
+
+/* The instance member where the scheduler learns about this site. */
+static const char *site_member(Gen *g, const Comp *k)
+{
+    return sprintf_intern(g->c, "site_n%d", k->id);
+}
+
+static void members_site(Gen *g, const Comp *k)
+{
+    put(g, "    fx_group_site %s;   /* n%d: how long its groups take (fluxus/sched.h) */\n", site_member(g, k),
+        k->id);
 }
 
 /* ------------------------------------------------------------ fanout, parallel */
@@ -193,10 +209,11 @@ static void put_fanout_run(Gen *g, const Comp *k)
     put(g, "    fx_group grp;\n"
            "    if (FX_UNLIKELY(results == NULL))\n"
            "        rc = fx__flow_fail(ctx, FX_ENOMEM, %s, -1, NULL, NULL);\n"
-           "    else if (FX_UNLIKELY((rc = fx_group_init(&grp, p->rt, ctx, %lld)) != 0))\n"
+           "    else if (FX_UNLIKELY((rc = fx_group_init_at(&grp, p->rt, ctx, %lld, &p->%s, %zu)) != 0))\n"
            "        rc = fx__flow_fail(ctx, rc, %s, -1, NULL, NULL);\n"
            "    if (results != NULL && rc == 0) {\n"
            "        memset(results, 0, %zu * sizeof *results);\n"
+           "        fx_cursor_watch(&f.next, &grp);\n"
            "        for (size_t i = 0; i < ntasks; i++) {\n"
            "            tasks[i] = (%s_task){ .task = { .fn = %s_run, .index = (int)i }, .f = &f };\n"
            "            fx_group_spawn(&grp, &tasks[i].task);\n"
@@ -207,7 +224,7 @@ static void put_fanout_run(Gen *g, const Comp *k)
            "            rc = fx__flow_fail(ctx, FX_EFANOUT, %s, bad->index, bad->error, \"stage %%d failed\", bad->index);\n"
            "        }\n"
            "    }\n",
-        label_lit(g, k), conc, label_lit(g, k), n, fn, fn, label_lit(g, k));
+        label_lit(g, k), conc, site_member(g, k), n, label_lit(g, k), n, fn, fn, label_lit(g, k));
     put_event(g, k, 4, "FX_EVENT_FANOUT_COMPLETED", sprintf_intern(g->c, "%zu", n), "-1", "rc");
 }
 
@@ -329,10 +346,11 @@ static void body_map(Gen *g, const Comp *k)
     put(g, "        fx_group grp;\n"
            "        if (FX_UNLIKELY(f.results == NULL || tasks == NULL%s))\n"
            "            rc = fx__flow_fail(ctx, FX_ENOMEM, %s, -1, NULL, NULL);\n"
-           "        else if (FX_UNLIKELY((rc = fx_group_init(&grp, p->rt, ctx, concurrency)) != 0))\n"
+           "        else if (FX_UNLIKELY((rc = fx_group_init_at(&grp, p->rt, ctx, concurrency, &p->%s, n)) != 0))\n"
            "            rc = fx__flow_fail(ctx, rc, %s, -1, NULL, NULL);\n"
            "        if (rc == 0) {\n"
            "            memset(f.results, 0, n * sizeof *f.results);\n"
+           "            fx_cursor_watch(&f.next, &grp);\n"
            "            for (size_t i = 0; i < ntasks; i++) {\n"
            "                tasks[i] = (%s_task){ .task = { .fn = %s_run, .index = (int)i }, .f = &f };\n"
            "                fx_group_spawn(&grp, &tasks[i].task);\n"
@@ -340,7 +358,7 @@ static void body_map(Gen *g, const Comp *k)
            "            rc = fx_group_wait(&grp);\n"
            "            if (rc != 0) {\n"
            "                const fx_task *bad = fx_group_failed(&grp);\n",
-        collect ? " || f.errors == NULL" : "", lbl, lbl, fn, fn);
+        collect ? " || f.errors == NULL" : "", lbl, site_member(g, k), lbl, fn, fn);
     if (collect) {
         /* Only a task that could not start (no context) fails here. */
         put(g, "                rc = fx__flow_fail(ctx, rc, %s, -1, bad->error, NULL);\n"
@@ -458,10 +476,11 @@ static void body_router(Gen *g, const Comp *k)
            "        fx_group grp;\n"
            "        if (FX_UNLIKELY(results == NULL || tasks == NULL))\n"
            "            rc = fx__flow_fail(ctx, FX_ENOMEM, %s, -1, NULL, NULL);\n"
-           "        else if (FX_UNLIKELY((rc = fx_group_init(&grp, p->rt, ctx, %lld)) != 0))\n"
+           "        else if (FX_UNLIKELY((rc = fx_group_init_at(&grp, p->rt, ctx, %lld, &p->%s, n)) != 0))\n"
            "            rc = fx__flow_fail(ctx, rc, %s, -1, NULL, NULL);\n"
            "        if (rc == 0) {\n"
            "            memset(results, 0, n * sizeof *results);\n"
+           "            fx_cursor_watch(&f.next, &grp);\n"
            "            for (size_t s = 0; s < ntasks; s++) {\n"
            "                tasks[s] = (%s_task){ .task = { .fn = %s_run, .index = (int)s }, .f = &f };\n"
            "                fx_group_spawn(&grp, &tasks[s].task);\n"
@@ -478,20 +497,20 @@ static void body_router(Gen *g, const Comp *k)
            "            }\n"
            "        }\n"
            "    }\n",
-        fn, fn, lbl, conc, lbl, fn, fn, lbl);
+        fn, fn, lbl, conc, site_member(g, k), lbl, fn, fn, lbl);
 }
 
 /* ------------------------------------------------------------ the table */
 
-#define FLOW(op_, body_, prelude_)                                                              \
+#define FLOW(op_, body_, prelude_, members_)                                                    \
     {op_, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = true, .observed = true, .body = body_, \
-           .prelude = prelude_}}
+           .prelude = prelude_, .members = members_}}
 
 const OpGenEntry cg_flow_ops[] = {
-    FLOW(OP_FANOUT, body_fanout, prelude_fanout_all),
-    FLOW(OP_PARALLEL, body_parallel, prelude_fanout_all),
-    FLOW(OP_FANIN, body_fanin, NULL),
-    FLOW(OP_MAP, body_map, prelude_map),
-    FLOW(OP_ROUTER, body_router, prelude_router),
+    FLOW(OP_FANOUT, body_fanout, prelude_fanout_all, members_site),
+    FLOW(OP_PARALLEL, body_parallel, prelude_fanout_all, members_site),
+    FLOW(OP_FANIN, body_fanin, NULL, NULL),
+    FLOW(OP_MAP, body_map, prelude_map, members_site),
+    FLOW(OP_ROUTER, body_router, prelude_router, members_site),
     {OP_NONE, {.kind = NULL}},
 };

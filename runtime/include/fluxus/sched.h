@@ -90,6 +90,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <fluxus/error.h>
 
@@ -97,6 +98,7 @@ typedef struct fx_ctx fx_ctx;
 typedef struct fx_runtime fx_runtime;
 typedef struct fx_task fx_task;
 typedef struct fx_group fx_group;
+typedef struct fx_group_site fx_group_site;
 
 /* A task function: runs the task on ctx (the task's own child of the
  * group context) and returns 0 or an error code, with details in ctx's
@@ -130,6 +132,17 @@ struct fx_group {
         fx_group *ready_prev, *ready_next;
         bool ready;                      /* in the runtime's ready list */
         struct fx__group_waiter *waiter; /* the owner, while blocked in wait */
+        int mode;                        /* FX__GROUP_*: owner only until promoted */
+        fx_ctx *parent;                  /* the ctx given to init */
+        fx_group_site *site;             /* NULL = no adaptive choice */
+        size_t units;                    /* work units of this run (site's estimate) */
+        size_t spawned;                  /* tasks spawned */
+        int64_t start_ns;                /* PROBE, or a timed PARALLEL run: real clock */
+        bool probing;                    /* atomic: takes check the time (PROBE) */
+        bool cancel_req;                 /* atomic: cancelled before an INLINE group had a ctx */
+        bool timed;                      /* a sampled PARALLEL run: its time is noted */
+        fx_error *saved_error;           /* INLINE: the parent's record, put back after */
+        int saved_state;
         unsigned events;                 /* bumped (atomically, under the lock) when
                                             the owner may have something to do:
                                             a spinning owner watches it */
@@ -137,11 +150,53 @@ struct fx_group {
     } fx__p;
 };
 
+/* A call site that starts groups again and again (a map or fanout in a
+ * pipeline instance): the scheduler remembers there how long the site's
+ * groups take, and runs the cheap ones on the calling thread alone — no
+ * lock, no group context, no worker woken — because handing a task of a
+ * few hundred nanoseconds to another core costs more than running it.
+ * Zero-initialize it and keep it as long as the site exists; any number of
+ * threads may use one site at once (its fields are relaxed atomics, and
+ * only hints: a stale value costs speed, never correctness). Private. */
+struct fx_group_site {
+    unsigned fx__runs;          /* groups started here */
+    unsigned fx__state;         /* unknown, cheap, parallel */
+    unsigned fx__cost_ns;       /* the last run measured on the caller alone */
+    unsigned fx__units;         /* ... and its work units */
+};
+
 /* Starts a group of tasks on rt (NULL = the default runtime) under ctx:
  * makes the group context (a child of ctx). concurrency <= 0 = unlimited.
  * Returns 0, or FX_ENOMEM (the group is then unusable: do not spawn or
  * wait). Starts rt's worker threads if they are not running yet. */
 int fx_group_init(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency);
+
+/* fx_group_init for a group started at `site` (NULL = like fx_group_init)
+ * with `units` units of work (items of a map, stages of a fanout; 0 =
+ * unknown), which lets the scheduler run it on the calling thread alone:
+ *  - a group with concurrency 1, or on a runtime without workers, always
+ *    runs on the caller;
+ *  - the first group of a site runs on the caller while the real clock
+ *    says it has taken less than FX_GROUP_INLINE_NS; past that (checked at
+ *    every fx_cursor_take of a watched cursor and between tasks) it is
+ *    handed to the workers like any group, and the site is expensive;
+ *  - a site whose groups finished within that budget is cheap: its groups
+ *    (scaled by units) run on the caller with no lock and, until a task
+ *    fails, on ctx itself (its error record is saved and put back), every
+ *    64th one measured again;
+ *  - an expensive site's groups run on the workers; every 16th is timed,
+ *    and one that ends well within the budget makes the site measured
+ *    again.
+ * A group run on the caller calls every task exactly once, in spawn
+ * order; after the first failure the rest run on a cancelled group
+ * context, as always. Concurrency is a maximum: tasks must not wait for
+ * one another. fx_group_cancel from another thread reaches such a group
+ * at its next task. */
+int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
+                     fx_group_site *site, size_t units);
+
+/* The work a site's group may take on the calling thread alone. */
+#define FX_GROUP_INLINE_NS 4000
 
 /* Queues t (t->fn set) to run on a worker, or on the waiter. Never blocks,
  * never allocates. t must stay valid and untouched (except by its own
@@ -160,7 +215,9 @@ int fx_group_wait(fx_group *g);
 const fx_task *fx_group_failed(const fx_group *g);
 
 /* The group context (a child of the ctx given to fx_group_init); valid
- * until fx_group_wait returns. */
+ * until fx_group_wait returns. A group running on the caller alone
+ * (fx_group_init_at) has none until a task fails: this is then the ctx
+ * given to init. */
 fx_ctx *fx_group_ctx(const fx_group *g);
 
 /* Cancels the group context: running tasks see fx_ctx_done, queued tasks
@@ -173,7 +230,14 @@ void fx_group_cancel(fx_group *g);
  * (fx_cursor c = {0};). Lock-free; any thread. */
 typedef struct fx_cursor {
     size_t fx__next;            /* private: accessed atomically */
+    fx_group *fx__group;        /* private: see fx_cursor_watch */
 } fx_cursor;
+
+/* Lets g's scheduler look at the clock when its tasks take from c, so a
+ * group started on the caller alone (fx_group_init_at) that turns out to
+ * be long is handed to the workers while its items are still being taken.
+ * After fx_group_init_at, before the first spawn; owner thread. */
+void fx_cursor_watch(fx_cursor *c, fx_group *g);
 
 /* Returns the cursor's value and advances it by one, atomically. */
 size_t fx_cursor_take(fx_cursor *c);
