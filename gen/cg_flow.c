@@ -27,9 +27,8 @@
  * with concurrency 1, or when the work is done before a worker wakes,
  * nothing is handed off. Each of them is a call site of its own
  * (fx_group_site in the instance, `site_nK`): the scheduler learns there
- * whether its groups are cheap enough to run on the caller alone, and the
- * cursor is watched so that a group started that way which turns out to be
- * long is handed to the workers while its items are still being taken.
+ * whether its groups are cheap enough to run on the caller alone (and the
+ * cursor then counts without atomics).
  */
 #include <string.h>
 

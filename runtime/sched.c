@@ -25,14 +25,15 @@
  * signals it, it sees the ready list change by itself. The lock-free reads
  * are only hints; every decision is taken again under the lock.
  *
- * Running on the caller. A group started at a known site
- * (fx_group_init_at) may run entirely on its owner: INLINE (no lock, no
- * group context until a task fails, tasks on the caller's ctx) when the
- * site is known to be cheap or the concurrency is 1, PROBE (the same, but
- * with a group context and the clock watched) when it is not known yet.
- * A PROBE group that runs past FX_GROUP_INLINE_NS is promoted: under the
- * lock it becomes an ordinary PARALLEL group, with the owner's current
- * task counted as running, and workers take the rest.
+ * Running on the caller. A group whose concurrency is 1, or one started at
+ * a site (fx_group_init_at) known to be cheap, runs INLINE: entirely on its
+ * owner, in spawn order, with no lock, no worker and no group context
+ * until a task fails (the tasks run on the caller's ctx, whose error record
+ * is set aside meanwhile). Every other group is PARALLEL. A site learns from
+ * sampled runs, timed on the real clock: an unknown site's groups run in
+ * parallel and are timed, and a site whose timed runs end within
+ * FX_GROUP_INLINE_NS is cheap; a cheap site's inline runs are timed every
+ * 64th, an expensive site's parallel runs every 16th.
  *
  * Nothing here allocates after the first spawn on a runtime (which starts
  * its threads): tasks, groups and the waiter's condition variable all live
@@ -53,7 +54,7 @@ struct fx__group_waiter {
 
 typedef struct fx__group_private grp;
 
-enum { FX__GROUP_PARALLEL, FX__GROUP_INLINE, FX__GROUP_PROBE };
+enum { FX__GROUP_PARALLEL, FX__GROUP_INLINE };
 enum { SITE_UNKNOWN, SITE_CHEAP, SITE_PARALLEL };
 
 /* ------------------------------------------------------------ ready list (mu held) */
@@ -338,24 +339,50 @@ static int64_t real_now(void) { return fx_clock_now(fx_clock_real()); }
 static unsigned site_load(const unsigned *v) { return __atomic_load_n(v, __ATOMIC_RELAXED); }
 static void site_store(unsigned *v, unsigned x) { __atomic_store_n(v, x, __ATOMIC_RELAXED); }
 
-/* How a site's next group runs (see fx_group_init_at). */
-static int choose_mode(const grp *p, int workers, fx_group_site *site, size_t units)
+/* How a site's next group runs (see fx_group_init_at); *timed: measure it. */
+static int choose_mode(const grp *p, int workers, fx_group_site *site, size_t units, bool *timed)
 {
+    *timed = false;
     if (p->limit == 1 || workers == 0) return FX__GROUP_INLINE;
     if (site == NULL) return FX__GROUP_PARALLEL;
     unsigned run = site_load(&site->fx__runs);
     site_store(&site->fx__runs, run + 1);   /* a lost update only shifts the sampling */
     switch (site_load(&site->fx__state)) {
     case SITE_CHEAP: {
+        /* Scaled by the units (a map over more items); no division. */
         uint64_t cost = site_load(&site->fx__cost_ns), was = site_load(&site->fx__units);
-        if (units > 0 && was > 0) cost = cost * units / was;   /* a map over more items */
-        if (cost >= FX_GROUP_INLINE_NS || run % 64 == 0) return FX__GROUP_PROBE;
+        uint64_t budget = FX_GROUP_INLINE_NS;
+        if (units > 0 && was > 0) {
+            cost *= units;
+            budget *= was;
+        }
+        if (cost >= budget) {
+            *timed = true;
+            return FX__GROUP_PARALLEL;
+        }
+        *timed = run % 64 == 0;
         return FX__GROUP_INLINE;
     }
     case SITE_PARALLEL:
+        *timed = run % 16 == 0;
         return FX__GROUP_PARALLEL;
     default:
-        return FX__GROUP_PROBE;
+        *timed = true;
+        return FX__GROUP_PARALLEL;
+    }
+}
+
+/* A timed run of a site ends: what it took decides the site's next runs. */
+static void note_time(const grp *p)
+{
+    int64_t took = real_now() - p->start_ns;
+    fx_group_site *site = p->site;
+    if (took < FX_GROUP_INLINE_NS) {
+        site_store(&site->fx__cost_ns, (unsigned)(took > 0 ? took : 0));
+        site_store(&site->fx__units, p->units > UINT_MAX ? UINT_MAX : (unsigned)p->units);
+        site_store(&site->fx__state, SITE_CHEAP);
+    } else {
+        site_store(&site->fx__state, SITE_PARALLEL);
     }
 }
 
@@ -364,15 +391,36 @@ int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
 {
     if (rt == NULL) rt = fx_runtime_default();
     grp *p = &g->fx__p;
-    memset(p, 0, sizeof *p);
+    /* Field by field: a memset of the whole struct compiles to `rep stos`,
+     * which costs more than a tiny group's work. */
     p->sched = fx__runtime_sched(rt);
+    p->ctx = NULL;
+    p->span = NULL;
     p->limit = concurrency > 0 ? concurrency : INT_MAX;
-    if (ctx == NULL) return FX_EINVAL;
+    p->running = p->on_workers = 0;
+    p->outstanding = p->spawned = 0;
+    p->head = p->tail = NULL;
+    p->ready_prev = p->ready_next = NULL;
+    p->ready = false;
+    p->waiter = NULL;
+    p->failed = NULL;
     p->parent = ctx;
     p->site = site;
     p->units = units;
+    p->start_ns = 0;
+    p->cancel_req = p->timed = false;
+    p->saved_error = NULL;
+    p->saved_state = 0;
+    p->events = 0;
+    p->mode = FX__GROUP_PARALLEL;
+    if (ctx == NULL) return FX_EINVAL;
     int workers = threads_of(p->sched);
-    p->mode = choose_mode(p, workers, site, units);
+    bool timed;
+    p->mode = choose_mode(p, workers, site, units, &timed);
+    if (timed) {
+        p->timed = true;
+        p->start_ns = real_now();
+    }
     if (p->mode == FX__GROUP_INLINE) {
         /* Tasks run on ctx itself until one fails; its record is the
          * group's business meanwhile, as a fresh group context's would be. */
@@ -385,13 +433,6 @@ int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
     p->ctx = fx_ctx_with_cancel(ctx);
     if (p->ctx == NULL) return FX_ENOMEM;
     p->span = p->ctx->span;   /* only this thread uses p->ctx yet */
-    if (p->mode == FX__GROUP_PROBE) {
-        p->start_ns = real_now();
-        __atomic_store_n(&p->probing, true, __ATOMIC_RELAXED);
-    } else if (site != NULL && site_load(&site->fx__runs) % 16 == 0) {
-        p->timed = true;
-        p->start_ns = real_now();
-    }
     /* A context for every task that can run on a worker at once (the
      * owner's run on the group context), kept by the root: how many are
      * alive at a time depends on timing, and the first run that reaches the
@@ -414,7 +455,7 @@ void fx_group_spawn(fx_group *g, fx_task *t)
     t->error = NULL;
     t->fx__next = NULL;
     if (p->mode != FX__GROUP_PARALLEL) {
-        /* Only the owner runs tasks of an unpromoted group: no lock. */
+        /* Only the owner ever runs tasks of an inline group: no lock. */
         if (p->tail != NULL) p->tail->fx__next = t;
         else p->head = t;
         p->tail = t;
@@ -436,31 +477,9 @@ void fx_group_spawn(fx_group *g, fx_task *t)
     FX__MUST(pthread_mutex_unlock(&s->mu));
 }
 
-/* A PROBE group that has run too long becomes an ordinary group: its
- * queued tasks go to the workers (owner thread, mu not held). */
-static void promote(fx_group *g)
-{
-    grp *p = &g->fx__p;
-    fx__sched *s = p->sched;
-    __atomic_store_n(&p->probing, false, __ATOMIC_RELAXED);
-    FX__MUST(pthread_mutex_lock(&s->mu));
-    p->mode = FX__GROUP_PARALLEL;
-    ready_update(s, g, true);
-    FX__MUST(pthread_mutex_unlock(&s->mu));
-    if (p->site != NULL) site_store(&p->site->fx__state, SITE_PARALLEL);
-}
-
-/* Owner thread: promotes a PROBE group past its budget. */
-static void probe(fx_group *g)
-{
-    grp *p = &g->fx__p;
-    if (__atomic_load_n(&p->probing, __ATOMIC_RELAXED) && real_now() - p->start_ns >= FX_GROUP_INLINE_NS)
-        promote(g);
-}
-
-/* The context an unpromoted group's next task runs on: the group context
- * once there is one, else the caller's (INLINE); a cancellation asked for
- * meanwhile makes the group context now. NULL on OOM. */
+/* The context an inline group's next task runs on: the group context once
+ * there is one, else the caller's; a cancellation asked for meanwhile makes
+ * the group context now. NULL on OOM. */
 static fx_ctx *inline_ctx(grp *p)
 {
     if (p->ctx == NULL && __atomic_load_n(&p->cancel_req, __ATOMIC_ACQUIRE)) {
@@ -471,10 +490,9 @@ static fx_ctx *inline_ctx(grp *p)
     return p->ctx != NULL ? p->ctx : p->parent;
 }
 
-/* Runs an unpromoted group's tasks on the owner, in order; true when all
- * ran, false when the group was promoted on the way (the task that was
- * running is then finished as a parallel one). */
-static bool run_on_owner(fx_group *g)
+/* Runs an inline group: every task on the owner, in spawn order (tasks
+ * spawned by tasks included). */
+static int run_inline(fx_group *g)
 {
     grp *p = &g->fx__p;
     while (p->head != NULL) {
@@ -482,7 +500,6 @@ static bool run_on_owner(fx_group *g)
         p->head = t->fx__next;
         if (p->head == NULL) p->tail = NULL;
         t->fx__next = NULL;
-        p->running++;
         fx_ctx *c = inline_ctx(p);
         int rc = c != NULL ? t->fn(t, c) : FX_ENOMEM;
         if (rc != 0 && p->failed == NULL) {
@@ -492,35 +509,10 @@ static bool run_on_owner(fx_group *g)
             if (p->ctx == NULL) p->ctx = fx_ctx_with_cancel(p->parent);
             if (p->ctx != NULL) fx_ctx_cancel(p->ctx);   /* the rest run on it, done */
         }
-        if (p->mode == FX__GROUP_PARALLEL) {   /* promoted by a take inside t */
-            fx__sched *s = p->sched;
-            FX__MUST(pthread_mutex_lock(&s->mu));
-            finish(s, g, true);
-            FX__MUST(pthread_mutex_unlock(&s->mu));
-            return false;
-        }
-        p->running--;
         p->outstanding--;
-        if (p->mode == FX__GROUP_PROBE && p->head != NULL) {
-            probe(g);
-            if (p->mode == FX__GROUP_PARALLEL) return false;
-        }
     }
-    return true;
-}
-
-/* The end of a group that ran on its owner alone. */
-static int end_on_owner(fx_group *g)
-{
-    grp *p = &g->fx__p;
-    if (p->mode == FX__GROUP_PROBE && p->site != NULL) {
-        int64_t cost = real_now() - p->start_ns;
-        fx_group_site *site = p->site;
-        site_store(&site->fx__cost_ns, cost > (int64_t)UINT_MAX ? UINT_MAX : (unsigned)cost);
-        site_store(&site->fx__units, p->units > UINT_MAX ? UINT_MAX : (unsigned)p->units);
-        site_store(&site->fx__state, cost < FX_GROUP_INLINE_NS ? SITE_CHEAP : SITE_PARALLEL);
-    }
-    if (p->mode == FX__GROUP_INLINE && p->failed == NULL) {
+    if (p->timed) note_time(p);
+    if (p->failed == NULL) {
         p->parent->error = p->saved_error;   /* as if the tasks had run on a child */
         p->parent->rec_state = (fx__rec_state)p->saved_state;
     }
@@ -528,22 +520,11 @@ static int end_on_owner(fx_group *g)
     return p->failed != NULL ? p->failed->rc : 0;
 }
 
-/* A timed parallel run that took less than the budget even counting every
- * thread that could have worked on it: the site may be cheap after all. */
-static void note_parallel(const grp *p, int threads)
-{
-    int64_t took = real_now() - p->start_ns;
-    int64_t n = p->limit;
-    if (n > threads + 1) n = threads + 1;
-    if ((size_t)n > p->spawned) n = (int64_t)p->spawned;
-    if (took * n < FX_GROUP_INLINE_NS) site_store(&p->site->fx__state, SITE_UNKNOWN);
-}
-
 int fx_group_wait(fx_group *g)
 {
     grp *p = &g->fx__p;
     fx__sched *s = p->sched;
-    if (p->mode != FX__GROUP_PARALLEL && run_on_owner(g)) return end_on_owner(g);
+    if (p->mode == FX__GROUP_INLINE) return run_inline(g);
     struct fx__group_waiter w;
     bool have_cond = false;
     bool may_spin = s->spin_ns > 0;
@@ -576,7 +557,7 @@ int fx_group_wait(fx_group *g)
     }
     FX__MUST(pthread_mutex_unlock(&s->mu));
     if (have_cond) FX__MUST(pthread_cond_destroy(&w.cond));
-    if (p->timed) note_parallel(p, s->nthreads);
+    if (p->timed) note_time(p);
     fx_ctx_free(p->ctx);
     return p->failed != NULL ? p->failed->rc : 0;
 }
@@ -601,18 +582,23 @@ void fx_group_cancel(fx_group *g)
 
 void fx_cursor_watch(fx_cursor *c, fx_group *g)
 {
-    c->fx__group = g->fx__p.mode == FX__GROUP_PROBE ? g : NULL;
+    c->fx__solo = g->fx__p.mode == FX__GROUP_INLINE;   /* one thread takes */
 }
 
 size_t fx_cursor_take(fx_cursor *c)
 {
-    if (FX_UNLIKELY(c->fx__group != NULL)) probe(c->fx__group);
+    if (c->fx__solo) return c->fx__next++;
     return __atomic_fetch_add(&c->fx__next, 1, __ATOMIC_RELAXED);
 }
 
 size_t fx_cursor_take_chunk(fx_cursor *c, size_t n, size_t parts, size_t *end)
 {
-    if (FX_UNLIKELY(c->fx__group != NULL)) probe(c->fx__group);
+    if (c->fx__solo) {   /* everything that is left, at once */
+        size_t lo = c->fx__next;
+        *end = n;
+        c->fx__next = lo < n ? n : lo;
+        return lo < n ? lo : n;
+    }
     size_t lo = __atomic_load_n(&c->fx__next, __ATOMIC_RELAXED);
     if (parts < 1) parts = 1;
     for (;;) {

@@ -428,7 +428,8 @@ static void test_fluxc_codegen_fanout_uses_task_groups(void **state)
     const char *c = o.c.data;
     assert_has(c, "typedef struct shop__p_n1_task {\n    fx_task task;");
     assert_has(c, "    case 1: return shop__p_n3(p, ctx, in, out);\n");
-    assert_has(c, "fx_group_init(&grp, p->rt, ctx, 1)");
+    assert_has(c, "fx_group_init_at(&grp, p->rt, ctx, 1, &p->site_n");
+    assert_has(c, "fx_group_site site_n");
     assert_has(c, "rc = fx__flow_fail(ctx, FX_EFANOUT, \"fanout\", bad->index, bad->error, \"stage %d failed\", bad->index);");
     assert_has(c, "int64_t *results = fx_alloc(ctx, 2 * sizeof *results);");
     assert_null(strstr(c, "void *item"));

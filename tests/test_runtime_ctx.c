@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <stdalign.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <fluxus/fluxus.h>
@@ -240,6 +241,70 @@ static void test_ctx_arena_concurrent_alloc(void **state)
     fx_ctx_free(root);
 }
 
+/* A worker's own child context: it bumps through regions of its own,
+ * carved from the shared chunk, while the owner and other workers allocate
+ * at the same time. */
+typedef struct {
+    fx_ctx *root;
+    int id;
+    unsigned char *ptrs[ALLOCS_PER_THREAD];
+    size_t sizes[ALLOCS_PER_THREAD];
+    char *texts[ALLOCS_PER_THREAD / 10];
+} child_job;
+
+static void *child_alloc_main(void *arg)
+{
+    child_job *job = arg;
+    fx_ctx *mine = fx_ctx_with_cancel(job->root);   /* made here: this thread's regions */
+    for (int i = 0; i < ALLOCS_PER_THREAD; i++) {
+        size_t n = (size_t)(i * 13 + job->id) % 400 + 1;   /* some above the region's limit */
+        job->sizes[i] = n;
+        job->ptrs[i] = fx_alloc(mine, n);
+        if (job->ptrs[i] != NULL) memset(job->ptrs[i], job->id + 1, n);
+        if (i % 10 == 0) job->texts[i / 10] = fx_sprintf(mine, "worker %d item %d", job->id, i);
+    }
+    fx_ctx_free(mine);   /* its memory lives on in the root */
+    return NULL;
+}
+
+static void test_ctx_arena_worker_children_alloc(void **state)
+{
+    (void)state;
+    fx_ctx *root = fx_ctx_new();
+    static child_job jobs[ALLOC_THREADS];
+    pthread_t threads[ALLOC_THREADS];
+    for (int t = 0; t < ALLOC_THREADS; t++) {
+        jobs[t].root = root;
+        jobs[t].id = t;
+        assert_int_equal(pthread_create(&threads[t], NULL, child_alloc_main, &jobs[t]), 0);
+    }
+    unsigned char *mine[ALLOCS_PER_THREAD];   /* the owner allocates meanwhile */
+    for (int i = 0; i < ALLOCS_PER_THREAD; i++) {
+        mine[i] = fx_alloc(root, 24);
+        assert_non_null(mine[i]);
+        memset(mine[i], 0xee, 24);
+    }
+    for (int t = 0; t < ALLOC_THREADS; t++) assert_int_equal(pthread_join(threads[t], NULL), 0);
+    for (int t = 0; t < ALLOC_THREADS; t++) {
+        for (int i = 0; i < ALLOCS_PER_THREAD; i++) {
+            unsigned char *p = jobs[t].ptrs[i];
+            assert_non_null(p);
+            assert_int_equal((uintptr_t)p % alignof(max_align_t), 0);
+            for (size_t k = 0; k < jobs[t].sizes[i]; k++)
+                if (p[k] != (unsigned char)(t + 1)) fail_msg("worker %d alloc %d overwritten", t, i);
+            if (i % 10 == 0) {
+                char want[64];
+                snprintf(want, sizeof want, "worker %d item %d", t, i);
+                assert_string_equal(jobs[t].texts[i / 10], want);
+            }
+        }
+    }
+    for (int i = 0; i < ALLOCS_PER_THREAD; i++)
+        for (int k = 0; k < 24; k++)
+            if (mine[i][k] != 0xee) fail_msg("owner alloc %d overwritten", i);
+    fx_ctx_free(root);
+}
+
 /* One "run" of a pipeline-shaped workload on root. */
 static void arena_run(fx_ctx *root)
 {
@@ -424,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_ctx_cancel_wakes_real_clock_sleeper),
         cmocka_unit_test(test_ctx_arena_alignment),
         cmocka_unit_test(test_ctx_arena_concurrent_alloc),
+        cmocka_unit_test(test_ctx_arena_worker_children_alloc),
         cmocka_unit_test(test_ctx_reset_keeps_memory),
         cmocka_unit_test(test_ctx_fail_records_code_and_message),
         cmocka_unit_test(test_ctx_stage_fail_attributes_fresh_record),

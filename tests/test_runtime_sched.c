@@ -56,6 +56,15 @@ static void run_squares(fx_runtime *rt, fx_ctx *ctx, sq_task *tasks, int n, int 
     for (int i = 0; i < n; i++) assert_int_equal(tasks[i].out, (int64_t)i * i);
 }
 
+/* Spawns n squares into an initialized group (not waited for). */
+static void run_squares_into(fx_group *g, sq_task *tasks, int n)
+{
+    for (int i = 0; i < n; i++) {
+        tasks[i] = (sq_task){ .task = { .fn = square, .index = i }, .in = i };
+        fx_group_spawn(g, &tasks[i].task);
+    }
+}
+
 static void test_runtime_sched_runs_every_task(void **state)
 {
     (void)state;
@@ -468,6 +477,196 @@ static void test_runtime_sched_group_cancel(void **state)
     fx_runtime_free(rt);
 }
 
+/* ------------------------------------------------------------ call sites */
+
+enum { SITE_CHEAP = 1, SITE_PARALLEL = 2 };   /* fx_group_site.fx__state (sched.c) */
+
+typedef struct where_task {
+    fx_task task;
+    pthread_t ran_on;
+    fx_ctx *ctx_seen;
+    bool was_done;
+    int fail_code;
+    int64_t sleep_ns;
+} where_task;
+
+static int note_where(fx_task *t, fx_ctx *ctx)
+{
+    where_task *w = (where_task *)(void *)t;
+    w->ran_on = pthread_self();
+    w->ctx_seen = ctx;
+    w->was_done = fx_ctx_done(ctx);
+    if (w->sleep_ns > 0) fx_clock_sleep(fx_clock_real(), ctx, w->sleep_ns);
+    if (w->fail_code != 0) return fx_fail(ctx, w->fail_code, "task %d broke", t->index);
+    return 0;
+}
+
+static void spawn_where(fx_group *g, where_task *tasks, int n)
+{
+    for (int i = 0; i < n; i++) {
+        tasks[i].task = (fx_task){ .fn = note_where, .index = i };
+        fx_group_spawn(g, &tasks[i].task);
+    }
+}
+
+/* A site known to be cheap: its groups run on the caller, in order, on the
+ * caller's own ctx, whose earlier error record is left as it was. */
+static void test_runtime_sched_cheap_site_runs_on_the_caller(void **state)
+{
+    (void)state;
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 2 });
+    fx_ctx *ctx = fx_ctx_new();
+    assert_int_equal(fx_fail(ctx, 99, "earlier"), 99);
+    const fx_error *before = fx_ctx_error(ctx);
+    /* runs = 1: no run of this test is one of the site's timed ones */
+    fx_group_site site = { .fx__runs = 1, .fx__state = SITE_CHEAP, .fx__cost_ns = 100, .fx__units = 8 };
+    for (int round = 0; round < 10; round++) {
+        where_task tasks[8] = { 0 };
+        fx_group g;
+        assert_int_equal(fx_group_init_at(&g, rt, ctx, 0, &site, 8), 0);
+        assert_ptr_equal(fx_group_ctx(&g), ctx);   /* no group context */
+        spawn_where(&g, tasks, 8);
+        assert_int_equal(fx_group_wait(&g), 0);
+        assert_null(fx_group_failed(&g));
+        for (int i = 0; i < 8; i++) {
+            assert_true(pthread_equal(tasks[i].ran_on, pthread_self()));
+            assert_ptr_equal(tasks[i].ctx_seen, ctx);
+            assert_false(tasks[i].was_done);
+        }
+        assert_ptr_equal(fx_ctx_error(ctx), before);
+        assert_int_equal(fx_ctx_error(ctx)->code, 99);
+    }
+    assert_int_equal(site.fx__state, SITE_CHEAP);
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
+/* A failure in a group run on the caller: recorded like any group's, the
+ * tasks after it run once each on a cancelled group context. */
+static void test_runtime_sched_cheap_site_failure(void **state)
+{
+    (void)state;
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 2 });
+    fx_ctx *ctx = fx_ctx_new();
+    fx_group_site site = { .fx__runs = 1, .fx__state = SITE_CHEAP, .fx__cost_ns = 100, .fx__units = 4 };
+    where_task tasks[4] = { [1] = { .fail_code = 42 } };
+    fx_group g;
+    assert_int_equal(fx_group_init_at(&g, rt, ctx, 3, &site, 4), 0);
+    spawn_where(&g, tasks, 4);
+    assert_int_equal(fx_group_wait(&g), 42);
+    const fx_task *bad = fx_group_failed(&g);
+    assert_non_null(bad);
+    assert_int_equal(bad->index, 1);
+    assert_int_equal(bad->error->code, 42);
+    assert_string_equal(bad->error->message, "task 1 broke");
+    assert_ptr_equal(tasks[0].ctx_seen, ctx);
+    assert_false(tasks[0].was_done);
+    for (int i = 2; i < 4; i++) {
+        assert_ptr_not_equal(tasks[i].ctx_seen, ctx);
+        assert_true(tasks[i].was_done);
+        assert_true(pthread_equal(tasks[i].ran_on, pthread_self()));
+    }
+    assert_false(fx_ctx_done(ctx));
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
+/* Concurrency 1 always runs on the caller; a cheap site's group with many
+ * more units than measured does not. */
+static void test_runtime_sched_inline_choice(void **state)
+{
+    (void)state;
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 2 });
+    fx_ctx *ctx = fx_ctx_new();
+    sq_task tasks[16];
+    fx_group g;
+    assert_int_equal(fx_group_init(&g, rt, ctx, 1), 0);
+    assert_ptr_equal(fx_group_ctx(&g), ctx);
+    for (int i = 0; i < 16; i++) {
+        tasks[i] = (sq_task){ .task = { .fn = square, .index = i }, .in = i };
+        fx_group_spawn(&g, &tasks[i].task);
+    }
+    assert_int_equal(fx_group_wait(&g), 0);
+    for (int i = 0; i < 16; i++) assert_int_equal(tasks[i].out, (int64_t)i * i);
+
+    fx_group_site site = { .fx__runs = 1, .fx__state = SITE_CHEAP, .fx__cost_ns = 3000, .fx__units = 10 };
+    assert_int_equal(fx_group_init_at(&g, rt, ctx, 0, &site, 10), 0);   /* 3 us: inline */
+    assert_ptr_equal(fx_group_ctx(&g), ctx);
+    assert_int_equal(fx_group_wait(&g), 0);
+    assert_int_equal(fx_group_init_at(&g, rt, ctx, 0, &site, 100), 0);  /* about 30 us: not */
+    assert_ptr_not_equal(fx_group_ctx(&g), ctx);
+    run_squares_into(&g, tasks, 16);
+    assert_int_equal(fx_group_wait(&g), 0);
+    for (int i = 0; i < 16; i++) assert_int_equal(tasks[i].out, (int64_t)i * i);
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
+/* A cheap site's timed run that takes longer than the budget makes the
+ * site expensive: its next groups go to the workers. And an unknown
+ * site's first group runs in parallel. */
+static void test_runtime_sched_site_learns_expensive(void **state)
+{
+    (void)state;
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 2 });
+    fx_ctx *ctx = fx_ctx_new();
+    fx_group_site site = { .fx__runs = 0, .fx__state = SITE_CHEAP, .fx__cost_ns = 100, .fx__units = 2 };
+    where_task tasks[2] = { [0] = { .sleep_ns = 2 * MS }, [1] = { .sleep_ns = 2 * MS } };
+    fx_group g;
+    assert_int_equal(fx_group_init_at(&g, rt, ctx, 0, &site, 2), 0);   /* run 0: timed */
+    assert_ptr_equal(fx_group_ctx(&g), ctx);
+    spawn_where(&g, tasks, 2);
+    assert_int_equal(fx_group_wait(&g), 0);
+    assert_int_equal(site.fx__state, SITE_PARALLEL);
+    assert_int_equal(fx_group_init_at(&g, rt, ctx, 0, &site, 2), 0);
+    assert_ptr_not_equal(fx_group_ctx(&g), ctx);
+    assert_int_equal(fx_group_wait(&g), 0);
+
+    fx_group_site fresh = { 0 };
+    assert_int_equal(fx_group_init_at(&g, rt, ctx, 0, &fresh, 2), 0);
+    assert_ptr_not_equal(fx_group_ctx(&g), ctx);
+    assert_int_equal(fx_group_wait(&g), 0);
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
+/* fx_group_cancel by a task of a group running on the caller: the tasks
+ * after it run on a done context; the caller's is untouched. */
+typedef struct inline_canceller {
+    fx_task task;
+    fx_group *g;
+    bool saw_done;
+} inline_canceller;
+
+static int cancel_group_or_look(fx_task *t, fx_ctx *ctx)
+{
+    inline_canceller *c = (inline_canceller *)(void *)t;
+    if (t->index == 1) fx_group_cancel(c->g);
+    c->saw_done = fx_ctx_done(ctx);
+    return 0;
+}
+
+static void test_runtime_sched_cancel_inline_group(void **state)
+{
+    (void)state;
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 2 });
+    fx_ctx *ctx = fx_ctx_new();
+    fx_group g;
+    inline_canceller cs[4];
+    assert_int_equal(fx_group_init(&g, rt, ctx, 1), 0);
+    for (int i = 0; i < 4; i++) {
+        cs[i] = (inline_canceller){ .task = { .fn = cancel_group_or_look, .index = i }, .g = &g };
+        fx_group_spawn(&g, &cs[i].task);
+    }
+    assert_int_equal(fx_group_wait(&g), 0);
+    assert_false(cs[0].saw_done);
+    assert_true(cs[2].saw_done);
+    assert_true(cs[3].saw_done);
+    assert_false(fx_ctx_done(ctx));
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -482,6 +681,11 @@ int main(void)
         cmocka_unit_test(test_runtime_sched_many_callers_share_a_runtime),
         cmocka_unit_test(test_runtime_sched_task_spawns_into_its_group),
         cmocka_unit_test(test_runtime_sched_group_cancel),
+        cmocka_unit_test(test_runtime_sched_cheap_site_runs_on_the_caller),
+        cmocka_unit_test(test_runtime_sched_cheap_site_failure),
+        cmocka_unit_test(test_runtime_sched_inline_choice),
+        cmocka_unit_test(test_runtime_sched_site_learns_expensive),
+        cmocka_unit_test(test_runtime_sched_cancel_inline_group),
     };
     return cmocka_run_group_tests_name("runtime_sched", tests, NULL, NULL);
 }

@@ -132,15 +132,14 @@ struct fx_group {
         fx_group *ready_prev, *ready_next;
         bool ready;                      /* in the runtime's ready list */
         struct fx__group_waiter *waiter; /* the owner, while blocked in wait */
-        int mode;                        /* FX__GROUP_*: owner only until promoted */
+        int mode;                        /* parallel or inline (sched.c) */
         fx_ctx *parent;                  /* the ctx given to init */
         fx_group_site *site;             /* NULL = no adaptive choice */
         size_t units;                    /* work units of this run (site's estimate) */
         size_t spawned;                  /* tasks spawned */
-        int64_t start_ns;                /* PROBE, or a timed PARALLEL run: real clock */
-        bool probing;                    /* atomic: takes check the time (PROBE) */
-        bool cancel_req;                 /* atomic: cancelled before an INLINE group had a ctx */
-        bool timed;                      /* a sampled PARALLEL run: its time is noted */
+        int64_t start_ns;                /* a timed run: when it started (real clock) */
+        bool cancel_req;                 /* atomic: cancelled before an inline group had a ctx */
+        bool timed;                      /* a sampled run: its time is noted in site */
         fx_error *saved_error;           /* INLINE: the parent's record, put back after */
         int saved_state;
         unsigned events;                 /* bumped (atomically, under the lock) when
@@ -176,22 +175,18 @@ int fx_group_init(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency);
  * unknown), which lets the scheduler run it on the calling thread alone:
  *  - a group with concurrency 1, or on a runtime without workers, always
  *    runs on the caller;
- *  - the first group of a site runs on the caller while the real clock
- *    says it has taken less than FX_GROUP_INLINE_NS; past that (checked at
- *    every fx_cursor_take of a watched cursor and between tasks) it is
- *    handed to the workers like any group, and the site is expensive;
- *  - a site whose groups finished within that budget is cheap: its groups
- *    (scaled by units) run on the caller with no lock and, until a task
- *    fails, on ctx itself (its error record is saved and put back), every
- *    64th one measured again;
- *  - an expensive site's groups run on the workers; every 16th is timed,
- *    and one that ends well within the budget makes the site measured
- *    again.
- * A group run on the caller calls every task exactly once, in spawn
- * order; after the first failure the rest run on a cancelled group
- * context, as always. Concurrency is a maximum: tasks must not wait for
- * one another. fx_group_cancel from another thread reaches such a group
- * at its next task. */
+ *  - a site's groups run on the workers and are timed (every 16th) until
+ *    one ends within FX_GROUP_INLINE_NS of the real clock: the site is
+ *    then cheap, and its groups run on the caller — in spawn order, with
+ *    no lock and, until a task fails, on ctx itself (its error record is
+ *    set aside and put back) — unless the units grew enough to pass the
+ *    budget; every 64th is timed, and one past the budget makes the site
+ *    expensive again.
+ * A group run on the caller calls every task exactly once; after the first
+ * failure the rest run on a cancelled group context, as always. Because
+ * concurrency is a maximum, tasks of a group must not wait for one
+ * another. fx_group_cancel from another thread reaches such a group at its
+ * next task. */
 int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
                      fx_group_site *site, size_t units);
 
@@ -230,13 +225,12 @@ void fx_group_cancel(fx_group *g);
  * (fx_cursor c = {0};). Lock-free; any thread. */
 typedef struct fx_cursor {
     size_t fx__next;            /* private: accessed atomically */
-    fx_group *fx__group;        /* private: see fx_cursor_watch */
+    bool fx__solo;              /* private: only the owner takes (plain counter) */
 } fx_cursor;
 
-/* Lets g's scheduler look at the clock when its tasks take from c, so a
- * group started on the caller alone (fx_group_init_at) that turns out to
- * be long is handed to the workers while its items are still being taken.
- * After fx_group_init_at, before the first spawn; owner thread. */
+/* Tells c about g, the group whose tasks take from it: when g runs on its
+ * caller alone (fx_group_init_at), c counts without atomics. After
+ * fx_group_init_at, before the first spawn; owner thread. */
 void fx_cursor_watch(fx_cursor *c, fx_group *g);
 
 /* Returns the cursor's value and advances it by one, atomically. */
