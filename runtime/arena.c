@@ -172,30 +172,26 @@ static char **free_space(fx__arena *a, fx__arena_local *l, char ***end)
     return NULL;
 }
 
-char *fx__arena_vsprintf(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap)
+char *fx__arena_try_vsprintf(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap, int *len)
 {
-    va_list cp;
-    int len;
     char **end, **cur = free_space(a, l, &end);
-    if (cur != NULL && *end - *cur > 1) {
-        /* Format straight into the free space; commit when it fit. */
-        size_t room = (size_t)(*end - *cur);
-        va_copy(cp, ap);
-        len = vsnprintf(*cur, room, fmt, cp);
-        va_end(cp);
-        if (len < 0) return NULL;
-        if ((size_t)len < room) {
-            char *p = *cur;
-            size_t n = round_size((size_t)len + 1);
-            *cur = n <= room ? *cur + n : *end;
-            return p;
-        }
-    } else {
-        va_copy(cp, ap);
-        len = vsnprintf(NULL, 0, fmt, cp);
-        va_end(cp);
-        if (len < 0) return NULL;
+    if (cur == NULL || *end - *cur <= 1) {
+        *len = vsnprintf(NULL, 0, fmt, ap);
+        return NULL;
     }
+    /* Format straight into the free space; commit when it fit. */
+    size_t room = (size_t)(*end - *cur);
+    *len = vsnprintf(*cur, room, fmt, ap);
+    if (*len < 0 || (size_t)*len >= room) return NULL;
+    char *p = *cur;
+    size_t n = round_size((size_t)*len + 1);
+    *cur = n <= room ? *cur + n : *end;
+    return p;
+}
+
+char *fx__arena_vsprintf_sized(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap, int len)
+{
+    if (len < 0) return NULL;
     char *p = fx__arena_alloc_slow(a, l, (size_t)len + 1);
     if (p != NULL) vsnprintf(p, (size_t)len + 1, fmt, ap);
     return p;

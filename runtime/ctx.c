@@ -259,14 +259,28 @@ char *fx_strdup(fx_ctx *ctx, const char *s)
 
 char *fx_vsprintf(fx_ctx *ctx, const char *fmt, va_list ap)
 {
-    return fx__arena_vsprintf(&ctx->root->arena, &ctx->local, fmt, ap);
+    fx__arena *a = &ctx->root->arena;
+    va_list cp;
+    int len;
+    va_copy(cp, ap);
+    char *p = fx__arena_try_vsprintf(a, &ctx->local, fmt, cp, &len);
+    va_end(cp);
+    return p != NULL ? p : fx__arena_vsprintf_sized(a, &ctx->local, fmt, ap, len);
 }
 
 char *fx_sprintf(fx_ctx *ctx, const char *fmt, ...)
 {
+    /* Two va_starts rather than a va_copy: copying a va_list that was
+     * just written stalls the load that reads it back. */
+    fx__arena *a = &ctx->root->arena;
     va_list ap;
+    int len;
     va_start(ap, fmt);
-    char *p = fx_vsprintf(ctx, fmt, ap);
+    char *p = fx__arena_try_vsprintf(a, &ctx->local, fmt, ap, &len);
+    va_end(ap);
+    if (p != NULL) return p;
+    va_start(ap, fmt);
+    p = fx__arena_vsprintf_sized(a, &ctx->local, fmt, ap, len);
     va_end(ap);
     return p;
 }

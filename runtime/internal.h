@@ -116,9 +116,14 @@ static inline void *fx__arena_alloc(fx__arena *a, fx__arena_local *l, size_t n)
     }
     return fx__arena_alloc_slow(a, l, n);
 }
-/* printf into the arena: formatted once, straight into the owner's free
- * space when it fits. NULL on OOM or a format error. */
-char *fx__arena_vsprintf(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap);
+/* printf into the arena in two steps, so that a variadic caller can
+ * va_start twice instead of paying va_copy: the first formats straight
+ * into the calling thread's free space (the owner's chunk or l's region)
+ * and returns the text when it fit, else NULL with *len = the length it
+ * needs (< 0: a format error); the second allocates len + 1 bytes and
+ * formats again. */
+char *fx__arena_try_vsprintf(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap, int *len);
+char *fx__arena_vsprintf_sized(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap, int len);
 /* Everything free again; the caller becomes the owner. No other thread may
  * be allocating. */
 void  fx__arena_reset(fx__arena *a);
