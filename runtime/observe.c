@@ -165,8 +165,6 @@ static void span_close(const fx_tracer *t, fx_ctx *ctx, fx_observation *obs,
 static void begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, bool lending)
 {
     if (rt == NULL) rt = fx_runtime_default();
-    const fx_metrics *m = fx__runtime_metrics(rt);
-    const fx_tracer *t = fx__runtime_tracer(rt);
     obs_init(obs, ctx);
     obs->start_ns = start_time(rt, obs);
     if (lending && ctx != NULL) {
@@ -174,6 +172,9 @@ static void begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observa
         ctx->span = obs;          /* where the part finds it; a tracer's span_open re-does this */
         obs->entered = true;
     }
+    /* the tables are read where they are used: fewer registers live across
+     * the clock read (begin and end run for every observed component) */
+    const fx_metrics *m = fx__runtime_metrics(rt);
     if (m != NULL) {
         if (c->kind == FX_COMPONENT_PIPELINE) {
             if (m->pipeline_started != NULL) m->pipeline_started(m->user, c);
@@ -181,6 +182,7 @@ static void begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observa
             m->stage_started(m->user, c);
         }
     }
+    const fx_tracer *t = fx__runtime_tracer(rt);
     if (t != NULL) span_open(t, ctx, c, obs);
 }
 
@@ -197,9 +199,8 @@ void fx_observe_begin_lending(fx_runtime *rt, fx_ctx *ctx, const fx_component *c
 void fx_observe_end(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc)
 {
     if (rt == NULL) rt = fx_runtime_default();
-    const fx_metrics *m = fx__runtime_metrics(rt);
-    const fx_tracer *t = fx__runtime_tracer(rt);
     int64_t duration = end_time(rt, obs) - obs->start_ns;
+    const fx_metrics *m = fx__runtime_metrics(rt);
     if (m != NULL) {
         if (c->kind == FX_COMPONENT_PIPELINE) {
             if (m->pipeline_completed != NULL) m->pipeline_completed(m->user, c, duration, rc);
@@ -209,6 +210,7 @@ void fx_observe_end(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_obser
             m->stage_error(m->user, c, duration, rc);
         }
     }
+    const fx_tracer *t = fx__runtime_tracer(rt);
     if (t != NULL) span_close(t, ctx, obs, duration, true, rc);
     else if (ctx != NULL && obs->entered) ctx->span = obs->up;   /* a lending one without tracer */
 }

@@ -124,21 +124,11 @@ static series *series_locked(fx_prometheus *p, const fx_component *c, bool is_pi
     return s;
 }
 
-/* The series of component c (lock-free once cached). NULL on OOM. A
- * nested pipeline is counted as a pipeline under its own name. */
-static series *lookup(fx_prometheus *p, const fx_component *c)
+/* A miss: finds or makes the series under mu and publishes its cache slot
+ * (probing from h). A function of its own, called from every callback, so
+ * that the hit path inlined there saves no registers for it. */
+static series *lookup_slow(fx_prometheus *p, const fx_component *c, size_t h)
 {
-    size_t h = hash_ptr(c);
-    for (size_t i = 0; i < CACHE_SLOTS; i++) {
-        cache_slot *sl = &p->cache[(h + i) % CACHE_SLOTS];
-        uintptr_t k = atomic_load_explicit(&sl->key, memory_order_acquire);
-        if (k == (uintptr_t)c) {
-            series *s = atomic_load_explicit(&sl->val, memory_order_acquire);
-            if (s != NULL) return s;
-            break;             /* being published: take the slow path */
-        }
-        if (k == 0) break;
-    }
     FX__MUST(pthread_mutex_lock(&p->mu));
     series *s = series_locked(p, c, c->kind == FX_COMPONENT_PIPELINE);
     if (s != NULL) {
@@ -156,6 +146,24 @@ static series *lookup(fx_prometheus *p, const fx_component *c)
     }
     FX__MUST(pthread_mutex_unlock(&p->mu));
     return s;
+}
+
+/* The series of component c (lock-free once cached). NULL on OOM. A
+ * nested pipeline is counted as a pipeline under its own name. */
+static inline series *lookup(fx_prometheus *p, const fx_component *c)
+{
+    size_t h = hash_ptr(c);
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        cache_slot *sl = &p->cache[(h + i) % CACHE_SLOTS];
+        uintptr_t k = atomic_load_explicit(&sl->key, memory_order_acquire);
+        if (FX_LIKELY(k == (uintptr_t)c)) {
+            series *s = atomic_load_explicit(&sl->val, memory_order_acquire);
+            if (FX_LIKELY(s != NULL)) return s;
+            break;             /* being published: take the slow path */
+        }
+        if (k == 0) break;
+    }
+    return lookup_slow(p, c, h);
 }
 
 static void inc(counter *c, uint64_t n) { atomic_fetch_add_explicit(c, n, memory_order_relaxed); }
