@@ -384,16 +384,22 @@ static void put_batch_fail(Gen *g, const Comp *k)
 
 /* buffer(batch, size: n): contiguous batches of n items (the last one
  * shorter), each a view into the input; their outputs concatenated in
- * order into one array in the arena. */
+ * order into one array in the arena. Batch stages usually allocate their
+ * outputs one after the other from the arena: when every output follows
+ * the one before, the first right after a one-byte mark taken before the
+ * first batch (so all of them are this run's arena memory), they already
+ * are that array, and the result is a view of them instead of a copy. */
 static void body_buffer(Gen *g, const Comp *k)
 {
     const Type *outs = k->out;
     put(g, "    const size_t size = %lld, n = in->len;\n", int_opt(k, "size", 1));
     put(g, "    const size_t nbatches = (n + size - 1) / size;\n");
     put(g, "    %s = NULL;   /* each batch's output, in order */\n", ptr_decl(g, outs, "parts"));
+    put(g, "    const void *mark = NULL;   /* the arena's last allocation before the first batch */\n");
     put(g, "    size_t total = 0;\n");
     put(g, "    int rc = 0;\n");
-    put(g, "    if (nbatches > 0 && (parts = fx_alloc(ctx, nbatches * sizeof *parts)) == NULL)\n");
+    put(g, "    if (nbatches > 0 && ((parts = fx_alloc(ctx, nbatches * sizeof *parts)) == NULL ||\n"
+           "                         (mark = fx_alloc(ctx, 1)) == NULL))\n");
     put_nomem(g, 8, k);
     put(g, "    for (size_t b = 0; rc == 0 && b < nbatches; b++) {\n"
            "        const size_t off = b * size, len = n - off < size ? n - off : size;\n");
@@ -406,12 +412,31 @@ static void body_buffer(Gen *g, const Comp *k)
            "        total += part.len;\n"
            "    }\n");
     put(g, "    %s result = {0};\n", outs->c_name);
-    put(g, "    if (rc == 0 && total > 0 && (result.ptr = fx_alloc(ctx, total * sizeof *result.ptr)) == NULL)\n");
-    put_nomem(g, 8, k);
-    put(g, "    for (size_t b = 0; rc == 0 && b < nbatches; b++) {\n"
-           "        if (parts[b].len > 0)\n"
-           "            memcpy(result.ptr + result.len, parts[b].ptr, parts[b].len * sizeof *result.ptr);\n"
-           "        result.len += parts[b].len;\n"
+    put(g, "    bool in_place = rc == 0 && total > 0;   /* the outputs are back to back after mark */\n"
+           "    uintptr_t end = (uintptr_t)mark;   /* where the next non-empty output must start */\n"
+           "    for (size_t b = 0; in_place && b < nbatches; b++) {\n"
+           "        if (parts[b].len == 0)\n"
+           "            continue;\n"
+           "        const uintptr_t start = (uintptr_t)(void *)parts[b].ptr;\n"
+           "        if (result.ptr == NULL) {   /* the first: the arena's next place after mark */\n"
+           "            in_place = start > end && start - end <= _Alignof(max_align_t);\n"
+           "            result.ptr = parts[b].ptr;\n"
+           "        } else {\n"
+           "            in_place = start == end;\n"
+           "        }\n"
+           "        end = start + parts[b].len * sizeof *parts[b].ptr;\n"
+           "    }\n"
+           "    if (in_place) {\n"
+           "        result.len = total;\n"
+           "    } else {\n"
+           "        result.ptr = NULL;\n"
+           "        if (rc == 0 && total > 0 && (result.ptr = fx_alloc(ctx, total * sizeof *result.ptr)) == NULL)\n");
+    put_nomem(g, 12, k);
+    put(g, "        for (size_t b = 0; rc == 0 && b < nbatches; b++) {\n"
+           "            if (parts[b].len > 0)\n"
+           "                memcpy(result.ptr + result.len, parts[b].ptr, parts[b].len * sizeof *result.ptr);\n"
+           "            result.len += parts[b].len;\n"
+           "        }\n"
            "    }\n"
            "    if (rc == 0)\n"
            "        *out = result;\n");

@@ -1,6 +1,8 @@
 /* End to end: buffer and pooled_buffer over small inputs with every batch
  * size that matters (1, 2, 3, 5, larger than the input), errors with the
- * batch offset, cancellation between batches, batch events. */
+ * batch offset, cancellation between batches, batch events; buffer's
+ * result when the batch outputs are back to back in the arena (a view of
+ * them), views of the input, views of a static array, empty outputs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -67,6 +69,57 @@ int expand_batch(fx_ctx *ctx, const fx_slice_i64 *in, fx_slice_str *out)
     return 0;
 }
 
+/* The first output twice_batch made in this run. */
+static const int64_t *first_twice;
+
+int twice_batch(fx_ctx *ctx, const fx_slice_i64 *in, fx_slice_i64 *out)
+{
+    out->ptr = fx_alloc(ctx, in->len * sizeof *out->ptr);
+    if (out->ptr == NULL)
+        return FX_ENOMEM;
+    for (size_t i = 0; i < in->len; i++)
+        out->ptr[i] = in->ptr[i] * 2;
+    out->len = in->len;
+    if (first_twice == NULL)
+        first_twice = out->ptr;
+    return 0;
+}
+
+int same_batch(fx_ctx *ctx, const fx_slice_i64 *in, fx_slice_i64 *out)
+{
+    (void)ctx;
+    *out = *in;
+    return 0;
+}
+
+/* Each batch's output goes right after the one before in one static
+ * array, as a stage keeping its results in its own storage would. */
+static int64_t fixed_store[64];
+static size_t fixed_used;
+
+int fixed_batch(fx_ctx *ctx, const fx_slice_i64 *in, fx_slice_i64 *out)
+{
+    (void)ctx;
+    if (fixed_used + in->len > 64)
+        return FX_ENOMEM;
+    out->ptr = fixed_store + fixed_used;
+    for (size_t i = 0; i < in->len; i++)
+        out->ptr[i] = in->ptr[i] * 3;
+    out->len = in->len;
+    fixed_used += in->len;
+    return 0;
+}
+
+int gappy_batch(fx_ctx *ctx, const fx_slice_i64 *in, fx_slice_i64 *out)
+{
+    if (in->ptr[0] % 4 == 2) {
+        out->ptr = NULL;
+        out->len = 0;
+        return 0;
+    }
+    return twice_batch(ctx, in, out);
+}
+
 /* Runs a [i64] -> [i64] pipeline of either kind. */
 typedef int (*run_fn)(fx_ctx *ctx, const fx_slice_i64 *in, fx_slice_i64 *out);
 
@@ -89,6 +142,10 @@ RUNNER(pooled2)
 RUNNER(pooled3)
 RUNNER(pooled5)
 RUNNER(pooled100)
+RUNNER(doubled)
+RUNNER(views)
+RUNNER(statics)
+RUNNER(gaps)
 
 static int64_t items[] = {1, 2, 3, 4, 5, 6, 7};
 static const fx_slice_i64 seven = {items, 7};
@@ -272,6 +329,78 @@ static void test_batch_buffer_views_and_pooled_copies(void **state)
     fx_ctx_free(ctx);
 }
 
+/* Outputs allocated back to back in the arena already are the
+ * concatenation: the result is a view of them, no copy. */
+static void test_batch_buffer_arena_outputs_back_to_back_are_the_result(void **state)
+{
+    (void)state;
+    fx_ctx *ctx = fx_ctx_new();
+    for (int run = 0; run < 2; run++) {
+        first_twice = NULL;
+        fx_slice_i64 out = {0};
+        assert_int_equal(run_doubled(ctx, &seven, &out), 0);
+        assert_int_equal(out.len, 7);
+        for (size_t i = 0; i < 7; i++)
+            assert_int_equal(out.ptr[i], 2 * items[i]);
+        assert_ptr_equal(out.ptr, first_twice);
+        fx_ctx_reset(ctx);
+    }
+    fx_ctx_free(ctx);
+}
+
+/* Outputs that are views of the input, back to back as they are, are
+ * copied: the result is not the caller's array. */
+static void test_batch_buffer_views_of_the_input_are_copied(void **state)
+{
+    (void)state;
+    fx_ctx *ctx = fx_ctx_new();
+    fx_slice_i64 out = {0};
+    assert_int_equal(run_views(ctx, &seven, &out), 0);
+    assert_int_equal(out.len, 7);
+    assert_true(out.ptr + 7 <= items || out.ptr >= items + 7);
+    for (size_t i = 0; i < 7; i++)
+        assert_int_equal(out.ptr[i], items[i]);
+    fx_ctx_free(ctx);
+}
+
+/* Outputs back to back in a stage's own storage are copied too: the
+ * result stays what it was when the stage reuses that storage. */
+static void test_batch_buffer_outputs_outside_the_arena_are_copied(void **state)
+{
+    (void)state;
+    fx_ctx *ctx = fx_ctx_new();
+    fixed_used = 0;
+    fx_slice_i64 out = {0};
+    assert_int_equal(run_statics(ctx, &seven, &out), 0);
+    assert_int_equal(out.len, 7);
+    memset(fixed_store, 0, sizeof fixed_store);
+    for (size_t i = 0; i < 7; i++)
+        assert_int_equal(out.ptr[i], 3 * items[i]);
+    fx_ctx_free(ctx);
+}
+
+/* Empty outputs (no memory at all) between arena outputs. */
+static void test_batch_buffer_empty_outputs_between_others(void **state)
+{
+    (void)state;
+    fx_ctx *ctx = fx_ctx_new();
+    int64_t xs[] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+    fx_slice_i64 in = {xs, 9};
+    const int64_t want[] = {0, 2, 8, 10, 16};   /* batches [2 3] and [6 7] give nothing */
+    fx_slice_i64 out = {0};
+    assert_int_equal(run_gaps(ctx, &in, &out), 0);
+    assert_int_equal(out.len, 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(out.ptr[i], want[i]);
+    int64_t odd[] = {2, 3, 6, 7};   /* every output empty */
+    in = (fx_slice_i64){odd, 4};
+    out = (fx_slice_i64){xs, 9};
+    assert_int_equal(run_gaps(ctx, &in, &out), 0);
+    assert_int_equal(out.len, 0);
+    assert_null(out.ptr);
+    fx_ctx_free(ctx);
+}
+
 /* Batch events: one per batch, index = offset, value = size. */
 typedef struct seen_events {
     int n;
@@ -326,6 +455,10 @@ int main(void)
         cmocka_unit_test(test_batch_buffer_output_type_differs_from_input),
         cmocka_unit_test(test_batch_buffer_views_and_pooled_copies),
         cmocka_unit_test(test_batch_buffer_reports_batch_events),
+        cmocka_unit_test(test_batch_buffer_arena_outputs_back_to_back_are_the_result),
+        cmocka_unit_test(test_batch_buffer_views_of_the_input_are_copied),
+        cmocka_unit_test(test_batch_buffer_outputs_outside_the_arena_are_copied),
+        cmocka_unit_test(test_batch_buffer_empty_outputs_between_others),
     };
     return cmocka_run_group_tests_name("batch_buffer", tests, NULL, NULL);
 }
