@@ -619,11 +619,29 @@ static void body_join(Gen *g, const Comp *k)
  * context is done: the group cancels the others at the first failure, and
  * a deadline or cancellation of the caller's context reaches every task at
  * once. At parallelism 1 the map phase and the shuffle are one task: it
- * maps the items in order and numbers each key as it comes. */
+ * maps the items in order, then numbers their keys in order (two tight
+ * loops cost less than one that holds the mapper's and the table's state
+ * at once). */
 
 static const char *phase_fn(Gen *g, const Comp *k, const char *phase)
 {
     return sprintf_intern(g->c, "%s_%s", comp_fn(g, k), phase);
+}
+
+/* `int rc = PART(p, ctx, FROM, TO);` at indent 8 + extra: after a context
+ * check of the task's own, unless the part makes that very check first
+ * (fx__ctx_fail under its own label) itself. */
+static void put_part_call(Gen *g, int extra, const Comp *part, const char *from, const char *to)
+{
+    const OpGen *og = cg_op(part->op);
+    if (og != NULL && og->checks_ctx) {
+        put(g, "%*sint rc = %s(p, ctx, %s, %s);   /* it checks ctx first */\n", 8 + extra, "", comp_fn(g, part),
+            from, to);
+        return;
+    }
+    put(g, "%*sint rc = FX_UNLIKELY(fx_ctx_done(ctx)) ? fx__ctx_fail(ctx, %s)\n"
+           "%*s                                       : %s(p, ctx, %s, %s);\n",
+        8 + extra, "", lit(g, part->label), 8 + extra, "", comp_fn(g, part), from, to);
 }
 
 /* A phase on a cursor: PART over FROM[0 .. n) into TO[0 .. n). */
@@ -651,15 +669,14 @@ static void prelude_cursor_phase(Gen *g, const Comp *k, const char *phase, const
            "        size_t hi, i = fx_cursor_take_chunk(&f->next, f->n, f->parts, &hi);\n"
            "        if (i >= f->n)\n"
            "            return 0;\n"
-           "        for (; i < hi; i++) {\n"
-           "            int rc = FX_UNLIKELY(fx_ctx_done(ctx)) ? fx__ctx_fail(ctx, %s)\n"
-           "                                                   : %s(p, ctx, &f->from[i], &f->to[i]);\n"
-           "            if (FX_UNLIKELY(rc != 0)) {\n"
+           "        for (; i < hi; i++) {\n", fn, fn, fn, g->api);
+    put_part_call(g, 4, part, "&f->from[i]", "&f->to[i]");
+    put(g, "            if (FX_UNLIKELY(rc != 0)) {\n"
            "                task->index = (int)i;\n"
            "                return fx__stage_fail(ctx, rc, %s);\n"
            "            }\n"
            "        }\n"
-           "    }\n}\n", fn, fn, fn, g->api, lit(g, part->label), comp_fn(g, part), lit(g, part->label));
+           "    }\n}\n", lit(g, part->label));
 }
 
 /* The map phase and the shuffle in one task (parallelism 1). */
@@ -669,9 +686,9 @@ static void prelude_shuffle(Gen *g, const Comp *k)
     const Type *kv = mapper->out;
     const char *fn = phase_fn(g, k, "shuffle");
     const char *tab = sprintf_intern(g->c, "%s__keys_%s", g->mod, kv->key->mangled);
-    put(g, "\n/* n%d's map phase and shuffle, in one pass: maps the items in order and\n"
-           " * numbers each key as it comes; stops at the first failure (index = that\n"
-           " * item) or when its context is done. */\n", k->id);
+    put(g, "\n/* n%d's map phase and shuffle, one task: maps the items in order, stopping\n"
+           " * at the first failure (index = that item) or when its context is done,\n"
+           " * then numbers their keys in order. */\n", k->id);
     put(g, "typedef struct %s_task {\n"
            "    fx_task task;   /* first: what the scheduler sees */\n"
            "    %s *p;\n"
@@ -690,10 +707,10 @@ static void prelude_shuffle(Gen *g, const Comp *k)
            "    size_t *group_of = t->group_of;\n"
            "    %s *keys = t->keys;\n"
            "    const size_t n = t->n;\n"
-           "    for (size_t i = 0; i < n; i++) {\n"
-           "        int rc = FX_UNLIKELY(fx_ctx_done(ctx)) ? fx__ctx_fail(ctx, %s)\n"
-           "                                               : %s(p, ctx, &items[i], &kvs[i]);\n"
-           "        if (FX_UNLIKELY(rc != 0)) {\n"
+           "    for (size_t i = 0; i < n; i++) {\n",
+        fn, fn, fn, g->api, in_param(g->c, mapper->in, "items"), ptr_decl(g, kv, "kvs"), tab);
+    put_part_call(g, 0, mapper, "&items[i]", "&kvs[i]");
+    put(g, "        if (FX_UNLIKELY(rc != 0)) {\n"
            "            task->index = (int)i;\n"
            "            return fx__stage_fail(ctx, rc, %s);\n"
            "        }\n"
@@ -705,8 +722,7 @@ static void prelude_shuffle(Gen *g, const Comp *k)
            "        }\n"
            "    }\n"
            "    return 0;\n}\n",
-        fn, fn, fn, g->api, in_param(g->c, mapper->in, "items"), ptr_decl(g, kv, "kvs"), tab,
-        lit(g, mapper->label), comp_fn(g, mapper), lit(g, mapper->label), tab);
+        lit(g, mapper->label), tab);
 }
 
 static bool fused_shuffle(const Comp *k)
