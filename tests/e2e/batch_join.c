@@ -203,6 +203,20 @@ static void test_batch_join_many_keys(void **state)
         for (int j = 0; j < 5; j++)
             assert_int_equal(out.ptr[g].values.ptr[j].amount, g + 1000 * j);
     }
+
+    /* The same instance (its key table now starts big) on 7 keys, in a
+     * scrambled first-seen order. */
+    fx_ctx_reset(ctx);
+    for (int i = 0; i < N; i++)
+        many[i].year = (int32_t)(i * 3 % 7);
+    assert_int_equal(batch_join_by_year_process(p, ctx, &in, &out), 0);
+    assert_int_equal(out.len, 7);
+    for (int g = 0; g < 7; g++) {
+        assert_int_equal(out.ptr[g].key, g * 3 % 7);   /* item g is the first of its key */
+        assert_int_equal(out.ptr[g].values.len, N / 7 + (g < N % 7));
+        for (size_t j = 0; j < out.ptr[g].values.len; j++)
+            assert_int_equal(out.ptr[g].values.ptr[j].amount, g + 7 * (int)j);
+    }
     fx_ctx_free(ctx);
     batch_join_by_year_free(p);
     free(many);
