@@ -474,9 +474,12 @@ static void limiter_accessor_impl(Gen *g, const Comp *k) { accessor_impl(g, k, "
 static void body_rate_limit(Gen *g, const Comp *k)
 {
     const Expr *wait = opt(k, "wait");
-    put(g, "    int64_t waited = 0;\n"
-           "    int rc = fx_rate_limiter_acquire(p->%s, ctx, %s, &waited);\n", member(g, "limiter", k),
-        wait != NULL ? ns_const(g->c, wait->ival) : "FX_RATE_WAIT_FOREVER");
+    const char *wait_ns = wait != NULL ? ns_const(g->c, wait->ival) : "FX_RATE_WAIT_FOREVER";
+    if (!observing(g))   /* nobody reports the wait */
+        put(g, "    int rc = fx_rate_limiter_acquire(p->%s, ctx, %s, NULL);\n", member(g, "limiter", k), wait_ns);
+    else
+        put(g, "    int64_t waited = 0;\n"
+               "    int rc = fx_rate_limiter_acquire(p->%s, ctx, %s, &waited);\n", member(g, "limiter", k), wait_ns);
     if (observing(g))
         put(g, "    if (waited > 0)   /* whole milliseconds, rounded up */\n"
                "        fx_span_attr_int(ctx, \"fluxus.rate_limit.waited_ms\", (waited + 999999) / 1000000);\n");
