@@ -644,6 +644,27 @@ static void put_part_call(Gen *g, int extra, const Comp *part, const char *from,
         8 + extra, "", lit(g, part->label), 8 + extra, "", comp_fn(g, part), from, to);
 }
 
+static bool fused_shuffle(const Comp *k)
+{
+    return int_opt(k, "parallelism", 0) == 1;
+}
+
+/* The instance member where the scheduler learns how long a phase's groups
+ * take (fluxus/sched.h): tiny ones then run on the caller alone. */
+static const char *site_member(Gen *g, const Comp *k, const char *phase)
+{
+    return sprintf_intern(g->c, "site_%s_n%d", phase, k->id);
+}
+
+static void members_mapreduce(Gen *g, const Comp *k)
+{
+    members_keyed(g, k);
+    if (!fused_shuffle(k))
+        put(g, "    fx_group_site %s;   /* n%d's map phase: how long its groups take */\n",
+            site_member(g, k, "map"), k->id);
+    put(g, "    fx_group_site %s;   /* n%d's reduce phase */\n", site_member(g, k, "reduce"), k->id);
+}
+
 /* A phase on a cursor: PART over FROM[0 .. n) into TO[0 .. n). */
 static void prelude_cursor_phase(Gen *g, const Comp *k, const char *phase, const Comp *part, const char *what)
 {
@@ -725,11 +746,6 @@ static void prelude_shuffle(Gen *g, const Comp *k)
         lit(g, mapper->label), tab);
 }
 
-static bool fused_shuffle(const Comp *k)
-{
-    return int_opt(k, "parallelism", 0) == 1;
-}
-
 static void prelude_mapreduce(Gen *g, const Comp *k)
 {
     if (fused_shuffle(k))
@@ -751,8 +767,8 @@ static void put_cursor_phase(Gen *g, const Comp *k, const char *phase, const cha
            "                .parts = %s < workers ? %s : workers};\n"
            "            %s_task *tasks = fx_alloc(ctx, f.parts * sizeof *tasks);\n"
            "            fx_group group;\n"
-           "            if (tasks == NULL || fx_group_init(&group, p->rt, ctx, (int)workers) != 0) {\n",
-        fn, from, to, count, count, count, fn);
+           "            if (tasks == NULL || fx_group_init_at(&group, p->rt, ctx, (int)workers, &p->%s, f.n) != 0) {\n",
+        fn, from, to, count, count, count, fn, site_member(g, k, phase));
     put_nomem(g, 16, k);
     put(g, "            } else {\n"
            "                for (size_t ti = 0; ti < f.parts; ti++) {\n"
@@ -860,7 +876,7 @@ const OpGenEntry cg_batch_ops[] = {
                         .body = body_pooled_buffer, .members = members_pooled_buffer,
                         .init = init_pooled_buffer, .fini = fini_pooled_buffer}},
     {OP_MAPREDUCE, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = true, .observed = true,
-                    .body = body_mapreduce, .prelude = prelude_mapreduce, .members = members_keyed}},
+                    .body = body_mapreduce, .prelude = prelude_mapreduce, .members = members_mapreduce}},
     {OP_FILTER, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = false, .body = body_filter}},
     {OP_JOIN_BY_KEY, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = true, .observed = true, .body = body_join,
                       .members = members_keyed}},
