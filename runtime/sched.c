@@ -580,9 +580,10 @@ void fx_group_cancel(fx_group *g)
     fx_ctx_cancel(p->ctx);
 }
 
-void fx_cursor_watch(fx_cursor *c, fx_group *g)
+size_t fx_cursor_watch(fx_cursor *c, fx_group *g, size_t want)
 {
     c->fx__solo = g->fx__p.mode == FX__GROUP_INLINE;   /* one thread takes */
+    return c->fx__solo && want > 1 ? 1 : want;
 }
 
 size_t fx_cursor_take(fx_cursor *c)

@@ -228,10 +228,14 @@ typedef struct fx_cursor {
     bool fx__solo;              /* private: only the owner takes (plain counter) */
 } fx_cursor;
 
-/* Tells c about g, the group whose tasks take from it: when g runs on its
- * caller alone (fx_group_init_at), c counts without atomics. After
- * fx_group_init_at, before the first spawn; owner thread. */
-void fx_cursor_watch(fx_cursor *c, fx_group *g);
+/* Ties c to g, the group whose tasks take from it, and returns how many
+ * such tasks are worth spawning: `want`, or 1 when g runs on its caller
+ * alone (fx_group_init_at) — that one task then takes every item, the
+ * cursor counting without atomics, and a failure leaves the rest
+ * untaken, exactly as tasks started on the cancelled group context would
+ * (they would find their context done). After fx_group_init_at, before
+ * the first spawn; owner thread. */
+size_t fx_cursor_watch(fx_cursor *c, fx_group *g, size_t want);
 
 /* Returns the cursor's value and advances it by one, atomically. */
 size_t fx_cursor_take(fx_cursor *c);
