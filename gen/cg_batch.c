@@ -549,13 +549,19 @@ static void members_keyed(Gen *g, const Comp *k)
     put(g, "    _Atomic size_t keys_n%d;   /* n%d: slots its key table ended the last run with */\n", k->id, k->id);
 }
 
-/* `M__keys_K_init(&keys, ctx, start) != 0` for component k over n items. */
-static const char *keys_init_expr(Gen *g, const Comp *k, const Type *kt)
+/* `const size_t hint = ...;` at indent 8: what component k's table ended
+ * its last run with. */
+static void put_keys_hint(Gen *g, const Comp *k)
 {
-    return sprintf_intern(g->c,
-                          "%s__keys_%s_init(&keys, ctx, %s__keys_start(n, atomic_load_explicit(&p->keys_n%d, "
-                          "memory_order_relaxed))) != 0",
-                          g->mod, kt->mangled, g->mod, k->id);
+    put(g, "        const size_t hint = atomic_load_explicit(&p->keys_n%d, memory_order_relaxed);   /* slots */\n",
+        k->id);
+}
+
+/* `M__keys_K_init(&keys, ctx, start) != 0` over n items (after put_keys_hint). */
+static const char *keys_init_expr(Gen *g, const Type *kt)
+{
+    return sprintf_intern(g->c, "%s__keys_%s_init(&keys, ctx, %s__keys_start(n, hint)) != 0", g->mod, kt->mangled,
+                          g->mod);
 }
 
 static void put_keys_remember(Gen *g, int ind, const Comp *k)
@@ -577,8 +583,9 @@ static void body_join(Gen *g, const Comp *k)
     put(g, "    int rc = 0;\n");
     put(g, "    if (n > 0) {\n");
     put(g, "        %s__keys_%s keys;\n", g->mod, kt->mangled);
+    put_keys_hint(g, k);
     put(g, "        size_t *group_of = fx_alloc(ctx, n * sizeof *group_of);   /* item i is in group group_of[i] */\n");
-    put(g, "        if (group_of == NULL || %s)\n", keys_init_expr(g, k, kt));
+    put(g, "        if (group_of == NULL || %s)\n", keys_init_expr(g, kt));
     put_nomem(g, 12, k);
     put(g, "        for (size_t i = 0; rc == 0 && i < n; i++) {\n");
     put_zero_var(g, 12, kt, "item_key", NULL);
@@ -790,8 +797,8 @@ static void put_fused_shuffle(Gen *g, const Comp *k)
 {
     const char *fn = phase_fn(g, k, "shuffle");
     put(g, "        if (rc == 0) {   /* map phase and shuffle */\n"
-           "            %s_task t = {.task = {.fn = %s, .index = -1}, .p = p, .items = in->ptr, .n = n,\n"
-           "                .kvs = kvs, .group_of = group_of, .keys = &keys};\n"
+           "            %s_task t = {.task = {.fn = %s, .index = -1}, .p = p,\n"
+           "                .items = in->ptr, .n = n, .kvs = kvs, .group_of = group_of, .keys = &keys};\n"
            "            fx_group group;\n"
            "            if (fx_group_init(&group, p->rt, ctx, 1) != 0) {\n", fn, fn);
     put_nomem(g, 16, k);
@@ -833,15 +840,16 @@ static void body_mapreduce(Gen *g, const Comp *k)
         ptr_decl(g, kv, "kvs"));
     put(g, "        size_t *group_of = fx_alloc(ctx, n * sizeof *group_of);   /* item i's value is in group group_of[i] */\n");
     put(g, "        %s__keys_%s keys = {0};\n", g->mod, kt->mangled);
+    put_keys_hint(g, k);
     if (fused_shuffle(k)) {
-        put(g, "        if (kvs == NULL || group_of == NULL || %s)\n", keys_init_expr(g, k, kt));
+        put(g, "        if (kvs == NULL || group_of == NULL || %s)\n", keys_init_expr(g, kt));
         put_nomem(g, 12, k);
         put_fused_shuffle(g, k);
     } else {
         put(g, "        if (kvs == NULL || group_of == NULL)\n");
         put_nomem(g, 12, k);
         put_cursor_phase(g, k, "map", "n", "in->ptr", "kvs");
-        put(g, "        if (rc == 0 && %s)\n", keys_init_expr(g, k, kt));
+        put(g, "        if (rc == 0 && %s)\n", keys_init_expr(g, kt));
         put_nomem(g, 12, k);
         put(g, "        for (size_t i = 0; rc == 0 && i < n; i++) {   /* shuffle */\n"
                "            if ((group_of[i] = %s__keys_%s_group(&keys, &kvs[i].key)) == SIZE_MAX)\n",
