@@ -778,7 +778,8 @@ static void put_cursor_phase(Gen *g, const Comp *k, const char *phase, const cha
         fn, from, to, count, count, count, fn, site_member(g, k, phase));
     put_nomem(g, 16, k);
     put(g, "            } else {\n"
-           "                for (size_t ti = 0; ti < f.parts; ti++) {\n"
+           "                const size_t ntasks = fx_cursor_watch(&f.next, &group, f.parts);   /* 1 when it runs on the caller */\n"
+           "                for (size_t ti = 0; ti < ntasks; ti++) {\n"
            "                    tasks[ti] = (%s_task){.task = {.fn = %s, .index = -1}, .f = &f};\n"
            "                    fx_group_spawn(&group, &tasks[ti].task);\n"
            "                }\n"
