@@ -127,7 +127,7 @@ E2E_LDFLAGS_flow_alloc := $(WRAP_MALLOC)
 # The tests and examples that use them get the flags here.
 OBS_LDLIBS := -lmicrohttpd -lcurl
 TEST_LDFLAGS_test_runtime_metrics := $(OBS_LDLIBS)
-TEST_LDFLAGS_test_runtime_otlp := $(OBS_LDLIBS)
+TEST_LDFLAGS_test_runtime_otlp := $(OBS_LDLIBS) $(WRAP_MALLOC)
 E2E_LDFLAGS_obs_pipeline := $(OBS_LDLIBS)
 # ---- end of observability exporters
 SUPPORT_SRC := $(wildcard tests/support/*.c)

@@ -6,7 +6,12 @@
  * A span is mutated under its own mutex (attributes and events can come
  * from branch threads while the combinator's span is current on their
  * parent context); its ids are immutable after start, so children read
- * them without locking. Queue fields are guarded by o->mu. */
+ * them without locking. Queue fields are guarded by o->mu.
+ *
+ * Nothing is allocated per span in steady state: an exported (or dropped)
+ * span goes back to a pool with every buffer it grew — attribute and event
+ * arrays, the strings in them — and the next span reuses them; the export
+ * thread encodes into one growing buffer it keeps. */
 #include "internal.h"
 
 #include <fluxus/otlp.h>
@@ -22,39 +27,48 @@
 
 typedef enum { ATTR_STR, ATTR_INT, ATTR_DOUBLE, ATTR_BOOL } attr_kind;
 
+/* A string buffer kept between uses: reused while it is big enough. */
+typedef struct buf {
+    char *p;
+    size_t cap;
+} buf;
+
 typedef struct attr {
-    char *key;
+    buf key;
     attr_kind kind;
-    char *s;
+    buf s;                      /* ATTR_STR's value */
     int64_t i;
     double d;
     bool b;
 } attr;
 
+/* v[0..n) are set; v[n..cap) keep their buffers for the next use. */
 typedef struct attrs {
     attr *v;
     size_t n, cap;
 } attrs;
 
 typedef struct event {
-    char *name;
+    buf name;
     int64_t time;
     attrs at;
 } event;
 
 typedef struct span {
     struct fx_otlp *o;
+    struct span *next_free;                           /* in o->pool */
     uint8_t trace_id[16], span_id[8], parent_id[8];   /* immutable after start */
     bool has_parent;
     uint8_t flags;                                    /* bit 0: sampled */
     pthread_mutex_t mu;                               /* everything below */
-    char *name;
+    buf name;
     int64_t start, end;                               /* unix ns */
     attrs at;
-    event *ev;
+    event *ev;                                        /* ev[0..nev) set; up to evcap kept */
     size_t nev, evcap;
     int status;                                       /* 0 unset, 1 ok, 2 error */
-    char *status_msg;
+    bool has_status_msg;
+    buf status_msg;
 } span;
 
 struct fx_otlp {
@@ -68,6 +82,9 @@ struct fx_otlp {
     size_t batch;
     atomic_uint_fast64_t seq;          /* id generator state */
     uint64_t seed;
+
+    pthread_mutex_t pool_mu;
+    span *pool;                        /* pool_mu: spans to reuse */
 
     pthread_mutex_t mu;
     pthread_cond_t wake;               /* CLOCK_MONOTONIC: spans queued, flush, stop */
@@ -92,6 +109,22 @@ static char *xstrdup(const char *s)
     return d;
 }
 
+/* Copies s (NULL = "") into b, growing it only when it is too small. */
+static bool buf_set(buf *b, const char *s)
+{
+    s = s != NULL ? s : "";
+    size_t n = strlen(s) + 1;
+    if (n > b->cap) {
+        size_t cap = n < 32 ? 32 : n;
+        char *p = realloc(b->p, cap);
+        if (p == NULL) return false;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p, s, n);
+    return true;
+}
+
 static uint64_t splitmix64(uint64_t x)
 {
     x += 0x9e3779b97f4a7c15ULL;
@@ -111,11 +144,11 @@ static void random_bytes(fx_otlp *o, uint8_t *out, size_t n)
     }
 }
 
-static void attrs_free(attrs *a)
+static void attrs_destroy(attrs *a)
 {
-    for (size_t i = 0; i < a->n; i++) {
-        free(a->v[i].key);
-        free(a->v[i].s);
+    for (size_t i = 0; i < a->cap; i++) {
+        free(a->v[i].key.p);
+        free(a->v[i].s.p);
     }
     free(a->v);
 }
@@ -125,22 +158,17 @@ static void attrs_free(attrs *a)
 static attr *attrs_slot(attrs *a, const char *key)
 {
     for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->v[i].key, key) == 0) {
-            free(a->v[i].s);
-            a->v[i].s = NULL;
-            return &a->v[i];
-        }
+        if (strcmp(a->v[i].key.p, key) == 0) return &a->v[i];
     if (a->n == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 8;
         attr *v = realloc(a->v, cap * sizeof *v);
         if (v == NULL) return NULL;
+        memset(v + a->cap, 0, (cap - a->cap) * sizeof *v);   /* no buffers yet */
         a->v = v;
         a->cap = cap;
     }
     attr *at = &a->v[a->n];
-    memset(at, 0, sizeof *at);
-    at->key = xstrdup(key);
-    if (at->key == NULL) return NULL;
+    if (!buf_set(&at->key, key)) return NULL;
     a->n++;
     return at;
 }
@@ -149,9 +177,7 @@ static void attrs_put_str(attrs *a, const char *key, const char *v)
 {
     attr *at = attrs_slot(a, key);
     if (at == NULL) return;
-    at->kind = ATTR_STR;
-    at->s = xstrdup(v);
-    if (at->s == NULL) at->kind = ATTR_BOOL;   /* OOM: keep a valid value */
+    at->kind = buf_set(&at->s, v) ? ATTR_STR : ATTR_BOOL;   /* OOM: keep a valid value */
 }
 
 static void attrs_put_int(attrs *a, const char *key, int64_t v)
@@ -162,19 +188,33 @@ static void attrs_put_int(attrs *a, const char *key, int64_t v)
     at->i = v;
 }
 
-static void span_free(span *s)
+static void span_destroy(span *s)
 {
-    attrs_free(&s->at);
-    for (size_t i = 0; i < s->nev; i++) {
-        free(s->ev[i].name);
-        attrs_free(&s->ev[i].at);
+    attrs_destroy(&s->at);
+    for (size_t i = 0; i < s->evcap; i++) {
+        free(s->ev[i].name.p);
+        attrs_destroy(&s->ev[i].at);
     }
     free(s->ev);
-    free(s->name);
-    free(s->status_msg);
+    free(s->name.p);
+    free(s->status_msg.p);
     FX__MUST(pthread_mutex_destroy(&s->mu));
     free(s);
 }
+
+/* Gives spans back to the pool (any thread). */
+static void spans_recycle(fx_otlp *o, span *const *spans, size_t n)
+{
+    if (n == 0) return;
+    FX__MUST(pthread_mutex_lock(&o->pool_mu));
+    for (size_t i = 0; i < n; i++) {
+        spans[i]->next_free = o->pool;
+        o->pool = spans[i];
+    }
+    FX__MUST(pthread_mutex_unlock(&o->pool_mu));
+}
+
+static void span_recycle(span *s) { spans_recycle(s->o, &s, 1); }
 
 /* A new event on s (mu held), or NULL on OOM. */
 static event *span_event(span *s, const char *name)
@@ -183,13 +223,13 @@ static event *span_event(span *s, const char *name)
         size_t cap = s->evcap ? s->evcap * 2 : 4;
         event *v = realloc(s->ev, cap * sizeof *v);
         if (v == NULL) return NULL;
+        memset(v + s->evcap, 0, (cap - s->evcap) * sizeof *v);
         s->ev = v;
         s->evcap = cap;
     }
     event *e = &s->ev[s->nev];
-    memset(e, 0, sizeof *e);
-    e->name = xstrdup(name);
-    if (e->name == NULL) return NULL;
+    if (!buf_set(&e->name, name)) return NULL;
+    e->at.n = 0;
     e->time = now_unix(s->o);
     s->nev++;
     return e;
@@ -197,17 +237,31 @@ static event *span_event(span *s, const char *name)
 
 /* ------------------------------------------------------------ tracer callbacks */
 
+/* A span from the pool (or a new one), reset for c. NULL on OOM. */
 static span *span_new(fx_otlp *o, const fx_component *c)
 {
-    span *s = calloc(1, sizeof *s);
-    if (s == NULL) return NULL;
-    s->o = o;
-    s->name = xstrdup(c->name);
-    if (s->name == NULL) {
-        free(s);
+    FX__MUST(pthread_mutex_lock(&o->pool_mu));
+    span *s = o->pool;
+    if (s != NULL) o->pool = s->next_free;
+    FX__MUST(pthread_mutex_unlock(&o->pool_mu));
+    if (s == NULL) {
+        s = calloc(1, sizeof *s);
+        if (s == NULL) return NULL;
+        s->o = o;
+        FX__MUST(pthread_mutex_init(&s->mu, NULL));
+    }
+    s->next_free = NULL;
+    s->has_parent = false;
+    s->flags = 0;
+    s->at.n = 0;
+    s->nev = 0;
+    s->status = 0;
+    s->has_status_msg = false;
+    s->end = 0;
+    if (!buf_set(&s->name, c->name)) {
+        span_recycle(s);
         return NULL;
     }
-    FX__MUST(pthread_mutex_init(&s->mu, NULL));
     random_bytes(o, s->span_id, 8);
     s->start = now_unix(o);
     if (c->module != NULL) attrs_put_str(&s->at, "fluxus.module", c->module);
@@ -310,8 +364,7 @@ static void t_error(void *user, void *sp, int code, const char *message)
     span *s = sp;
     FX__MUST(pthread_mutex_lock(&s->mu));
     s->status = 2;
-    free(s->status_msg);
-    s->status_msg = xstrdup(message);
+    s->has_status_msg = buf_set(&s->status_msg, message);
     attrs_put_int(&s->at, "fluxus.error.code", code);
     event *e = span_event(s, "exception");
     if (e != NULL) {
@@ -356,7 +409,7 @@ static void t_end(void *user, void *sp)
     if (s->status == 0) s->status = 1;
     FX__MUST(pthread_mutex_unlock(&s->mu));
     if (!(s->flags & 1)) {              /* unsampled: ids only, never exported */
-        span_free(s);
+        span_recycle(s);
         return;
     }
     FX__MUST(pthread_mutex_lock(&o->mu));
@@ -364,7 +417,7 @@ static void t_end(void *user, void *sp)
     if (o->count == o->cap) {
         o->stats.spans_dropped++;
         FX__MUST(pthread_mutex_unlock(&o->mu));
-        span_free(s);
+        span_recycle(s);
         return;
     }
     o->q[(o->head + o->count) % o->cap] = s;
@@ -376,104 +429,175 @@ static void t_end(void *user, void *sp)
 
 /* ------------------------------------------------------------ JSON */
 
-static void json_str(FILE *f, const char *s)
+/* The request being encoded: one buffer the export thread keeps and
+ * reuses, grown when a batch needs more. */
+typedef struct out {
+    char *p;
+    size_t n, cap;
+    bool oom;
+} out;
+
+static bool out_room(out *b, size_t more)
 {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        default:
-            if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-            else fputc(*p, f);
-        }
+    if (b->oom) return false;
+    if (b->cap - b->n >= more) return true;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap - b->n < more) cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (p == NULL) {
+        b->oom = true;
+        return false;
     }
-    fputc('"', f);
+    b->p = p;
+    b->cap = cap;
+    return true;
 }
 
-static void json_hex(FILE *f, const uint8_t *b, size_t n)
+static void put_mem(out *b, const char *s, size_t n)
 {
-    fputc('"', f);
-    for (size_t i = 0; i < n; i++) fprintf(f, "%02x", b[i]);
-    fputc('"', f);
+    if (!out_room(b, n)) return;
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
 }
 
-static void json_attrs(FILE *f, const attrs *a)
+static void put_s(out *b, const char *s) { put_mem(b, s, strlen(s)); }
+
+static void put_c(out *b, char c) { put_mem(b, &c, 1); }
+
+static void put_i64(out *b, int64_t v)
 {
-    fputs("[", f);
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+    if (n > 0) put_mem(b, tmp, (size_t)n);
+}
+
+static void json_str(out *b, const char *s)
+{
+    put_c(b, '"');
+    const char *run = s;   /* bytes that need no escape go in one copy */
+    for (const unsigned char *p = (const unsigned char *)s;; p++) {
+        unsigned char c = *p;
+        if (c != 0 && c >= 0x20 && c != '"' && c != '\\') continue;
+        put_mem(b, run, (size_t)((const char *)p - run));
+        if (c == 0) break;
+        switch (c) {
+        case '"': put_s(b, "\\\""); break;
+        case '\\': put_s(b, "\\\\"); break;
+        case '\n': put_s(b, "\\n"); break;
+        case '\r': put_s(b, "\\r"); break;
+        case '\t': put_s(b, "\\t"); break;
+        default: {
+            char esc[8];
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            put_s(b, esc);
+        }
+        }
+        run = (const char *)p + 1;
+    }
+    put_c(b, '"');
+}
+
+static void json_hex(out *b, const uint8_t *v, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    char tmp[2 * 16 + 2];
+    size_t k = 0;
+    tmp[k++] = '"';
+    for (size_t i = 0; i < n && i < 16; i++) {
+        tmp[k++] = digits[v[i] >> 4];
+        tmp[k++] = digits[v[i] & 15];
+    }
+    tmp[k++] = '"';
+    put_mem(b, tmp, k);
+}
+
+static void json_attrs(out *b, const attrs *a)
+{
+    put_c(b, '[');
     for (size_t i = 0; i < a->n; i++) {
         const attr *at = &a->v[i];
-        if (i > 0) fputc(',', f);
-        fputs("{\"key\":", f);
-        json_str(f, at->key);
-        fputs(",\"value\":{", f);
+        if (i > 0) put_c(b, ',');
+        put_s(b, "{\"key\":");
+        json_str(b, at->key.p);
+        put_s(b, ",\"value\":{");
         switch (at->kind) {
-        case ATTR_STR: fputs("\"stringValue\":", f); json_str(f, at->s); break;
-        case ATTR_INT: fprintf(f, "\"intValue\":\"%lld\"", (long long)at->i); break;
-        case ATTR_DOUBLE: fprintf(f, "\"doubleValue\":%.6f", at->d); break;
-        case ATTR_BOOL: fprintf(f, "\"boolValue\":%s", at->b ? "true" : "false"); break;
+        case ATTR_STR:
+            put_s(b, "\"stringValue\":");
+            json_str(b, at->s.p);
+            break;
+        case ATTR_INT:
+            put_s(b, "\"intValue\":\"");
+            put_i64(b, at->i);
+            put_c(b, '"');
+            break;
+        case ATTR_DOUBLE: {
+            char tmp[64];
+            int n = snprintf(tmp, sizeof tmp, "\"doubleValue\":%.6f", at->d);
+            if (n > 0) put_mem(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+            break;
         }
-        fputs("}}", f);
+        case ATTR_BOOL: put_s(b, at->b ? "\"boolValue\":true" : "\"boolValue\":false"); break;
+        }
+        put_s(b, "}}");
     }
-    fputs("]", f);
+    put_c(b, ']');
 }
 
-static void json_span(FILE *f, const span *s)
+static void json_span(out *b, const span *s)
 {
-    fputs("{\"traceId\":", f);
-    json_hex(f, s->trace_id, 16);
-    fputs(",\"spanId\":", f);
-    json_hex(f, s->span_id, 8);
+    put_s(b, "{\"traceId\":");
+    json_hex(b, s->trace_id, 16);
+    put_s(b, ",\"spanId\":");
+    json_hex(b, s->span_id, 8);
     if (s->has_parent) {
-        fputs(",\"parentSpanId\":", f);
-        json_hex(f, s->parent_id, 8);
+        put_s(b, ",\"parentSpanId\":");
+        json_hex(b, s->parent_id, 8);
     }
-    fputs(",\"name\":", f);
-    json_str(f, s->name);
-    fprintf(f, ",\"kind\":1,\"startTimeUnixNano\":\"%lld\",\"endTimeUnixNano\":\"%lld\",\"attributes\":",
-            (long long)s->start, (long long)s->end);
-    json_attrs(f, &s->at);
-    fputs(",\"events\":[", f);
+    put_s(b, ",\"name\":");
+    json_str(b, s->name.p);
+    put_s(b, ",\"kind\":1,\"startTimeUnixNano\":\"");
+    put_i64(b, s->start);
+    put_s(b, "\",\"endTimeUnixNano\":\"");
+    put_i64(b, s->end);
+    put_s(b, "\",\"attributes\":");
+    json_attrs(b, &s->at);
+    put_s(b, ",\"events\":[");
     for (size_t i = 0; i < s->nev; i++) {
-        if (i > 0) fputc(',', f);
-        fprintf(f, "{\"timeUnixNano\":\"%lld\",\"name\":", (long long)s->ev[i].time);
-        json_str(f, s->ev[i].name);
-        fputs(",\"attributes\":", f);
-        json_attrs(f, &s->ev[i].at);
-        fputc('}', f);
+        if (i > 0) put_c(b, ',');
+        put_s(b, "{\"timeUnixNano\":\"");
+        put_i64(b, s->ev[i].time);
+        put_s(b, "\",\"name\":");
+        json_str(b, s->ev[i].name.p);
+        put_s(b, ",\"attributes\":");
+        json_attrs(b, &s->ev[i].at);
+        put_c(b, '}');
     }
-    fprintf(f, "],\"status\":{\"code\":%d", s->status);
-    if (s->status == 2 && s->status_msg != NULL) {
-        fputs(",\"message\":", f);
-        json_str(f, s->status_msg);
+    put_s(b, "],\"status\":{\"code\":");
+    put_i64(b, s->status);
+    if (s->status == 2 && s->has_status_msg) {
+        put_s(b, ",\"message\":");
+        json_str(b, s->status_msg.p);
     }
-    fputs("}}", f);
+    put_s(b, "}}");
 }
 
-/* One ExportTraceServiceRequest for spans[0..n), no newline. Caller frees. */
-static char *encode(const fx_otlp *o, span *const *spans, size_t n, size_t *len)
+/* One ExportTraceServiceRequest for spans[0..n) into b (emptied first), no
+ * newline. false on OOM. */
+static bool encode(const fx_otlp *o, span *const *spans, size_t n, out *b)
 {
-    char *buf = NULL;
-    FILE *f = open_memstream(&buf, len);
-    if (f == NULL) return NULL;
-    fputs("{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":", f);
-    json_str(f, o->service);
-    fputs("}},{\"key\":\"telemetry.sdk.name\",\"value\":{\"stringValue\":\"fluxus\"}},"
-          "{\"key\":\"telemetry.sdk.language\",\"value\":{\"stringValue\":\"c\"}}]},"
-          "\"scopeSpans\":[{\"scope\":{\"name\":\"fluxus\",\"version\":\"" FX_VERSION_STRING "\"},\"spans\":[", f);
+    b->n = 0;
+    b->oom = false;
+    put_s(b, "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":");
+    json_str(b, o->service);
+    put_s(b, "}},{\"key\":\"telemetry.sdk.name\",\"value\":{\"stringValue\":\"fluxus\"}},"
+             "{\"key\":\"telemetry.sdk.language\",\"value\":{\"stringValue\":\"c\"}}]},"
+             "\"scopeSpans\":[{\"scope\":{\"name\":\"fluxus\",\"version\":\"" FX_VERSION_STRING "\"},\"spans\":[");
     for (size_t i = 0; i < n; i++) {
-        if (i > 0) fputc(',', f);
-        json_span(f, spans[i]);
+        if (i > 0) put_c(b, ',');
+        json_span(b, spans[i]);
     }
-    fputs("]}]}]}", f);
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
+    put_s(b, "]}]}]}");
+    return !b->oom;
 }
 
 /* ------------------------------------------------------------ export thread */
@@ -519,6 +643,7 @@ static void *export_main(void *arg)
 {
     fx_otlp *o = arg;
     CURL *curl = NULL;
+    out body = { 0 };   /* kept from batch to batch */
     span **batch = malloc(o->batch * sizeof *batch);
     FX__MUST(pthread_mutex_lock(&o->mu));
     for (;;) {
@@ -545,17 +670,14 @@ static void *export_main(void *arg)
         o->stats.requests += batch != NULL;
         FX__MUST(pthread_mutex_unlock(&o->mu));
 
-        size_t len = 0;
-        char *body = batch != NULL ? encode(o, batch, n, &len) : NULL;
-        bool ok = body != NULL && send_request(o, &curl, body, len);
-        free(body);
-        for (size_t i = 0; i < n; i++) span_free(batch[i]);
+        bool ok = batch != NULL && encode(o, batch, n, &body) && send_request(o, &curl, body.p, body.n);
+        if (batch != NULL) spans_recycle(o, batch, n);
 
         FX__MUST(pthread_mutex_lock(&o->mu));
         if (batch == NULL) {                    /* out of memory: drop everything queued */
             n = o->count;
             while (o->count > 0) {
-                span_free(o->q[o->head]);
+                span_recycle(o->q[o->head]);
                 o->head = (o->head + 1) % o->cap;
                 o->count--;
             }
@@ -571,6 +693,7 @@ static void *export_main(void *arg)
     FX__MUST(pthread_cond_broadcast(&o->done));
     FX__MUST(pthread_mutex_unlock(&o->mu));
     free(batch);
+    free(body.p);
     if (curl != NULL) curl_easy_cleanup(curl);
     return NULL;
 }
@@ -609,6 +732,11 @@ static uint64_t seed_bytes(void)
 
 static void otlp_destroy(fx_otlp *o)
 {
+    while (o->pool != NULL) {
+        span *s = o->pool;
+        o->pool = s->next_free;
+        span_destroy(s);
+    }
     free(o->q);
     free(o->service);
     free(o->url);
@@ -644,6 +772,7 @@ fx_otlp *fx_otlp_new(const fx_otlp_config *cfg)
     atomic_init(&o->seq, 0);
 
     FX__MUST(pthread_mutex_init(&o->mu, NULL));
+    FX__MUST(pthread_mutex_init(&o->pool_mu, NULL));
     pthread_condattr_t ca;
     FX__MUST(pthread_condattr_init(&ca));
     FX__MUST(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
@@ -668,6 +797,7 @@ fx_otlp *fx_otlp_new(const fx_otlp_config *cfg)
         FX__MUST(pthread_cond_destroy(&o->wake));
         FX__MUST(pthread_cond_destroy(&o->done));
         FX__MUST(pthread_mutex_destroy(&o->mu));
+        FX__MUST(pthread_mutex_destroy(&o->pool_mu));
         otlp_destroy(o);
         return NULL;
     }
@@ -708,5 +838,6 @@ void fx_otlp_free(fx_otlp *o)
     FX__MUST(pthread_cond_destroy(&o->wake));
     FX__MUST(pthread_cond_destroy(&o->done));
     FX__MUST(pthread_mutex_destroy(&o->mu));
+    FX__MUST(pthread_mutex_destroy(&o->pool_mu));
     otlp_destroy(o);
 }

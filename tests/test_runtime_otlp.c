@@ -24,6 +24,7 @@
 #include "fx_test.h"
 
 #include "json.h"
+#include "malloc_count.h"
 
 #define MS FX_TEST_MS
 
@@ -350,6 +351,43 @@ static void test_runtime_otlp_file_spans_nest_as_run(void **state)
     remove(path);
 }
 
+/* Steady state: an exported span goes back to a pool with every buffer it
+ * grew, and the export thread reuses its request buffer, so runs after the
+ * first ones make no allocator call at all. */
+static void test_runtime_otlp_steady_state_allocates_nothing(void **state)
+{
+    (void)state;
+    assert_true(fx_test_malloc_wrapped());
+    char path[] = "/tmp/fx_otlp_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    fx_clock *clk = fx_clock_fake_new(5 * MS);
+    fx_otlp *otlp = fx_otlp_new(&(fx_otlp_config){.service_name = "shop", .file = path, .clock = clk});
+    assert_non_null(otlp);
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){.clock = clk, .tracer = fx_otlp_tracer(otlp)});
+    fx_ctx *ctx = fx_ctx_new_clock(clk);
+    for (int i = 0; i < 5; i++) {   /* warm-up: the pool, the buffers, the arena */
+        traced_run(rt, clk, ctx);
+        assert_int_equal(fx_otlp_flush(otlp), 0);   /* one run per request: same size each time */
+        fx_ctx_reset(ctx);
+    }
+    size_t before = fx_test_malloc_calls();
+    for (int i = 0; i < 50; i++) {
+        traced_run(rt, clk, ctx);
+        assert_int_equal(fx_otlp_flush(otlp), 0);
+        fx_ctx_reset(ctx);
+    }
+    assert_int_equal(fx_test_malloc_calls() - before, 0);
+    fx_otlp_stats st = fx_otlp_stats_get(otlp);
+    assert_int_equal(st.spans_exported, 55 * 13);
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+    fx_otlp_free(otlp);
+    fx_clock_free(clk);
+    remove(path);
+}
+
 /* ---- a small OTLP/HTTP receiver */
 
 typedef struct receiver {
@@ -592,6 +630,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runtime_otlp_traceparent_parse_and_format),
         cmocka_unit_test(test_runtime_otlp_file_spans_nest_as_run),
+        cmocka_unit_test(test_runtime_otlp_steady_state_allocates_nothing),
         cmocka_unit_test(test_runtime_otlp_posts_to_receiver_joining_a_trace),
         cmocka_unit_test(test_runtime_otlp_unsampled_parent_exports_nothing),
         cmocka_unit_test(test_runtime_otlp_full_queue_drops_and_counts),
