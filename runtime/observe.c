@@ -88,7 +88,7 @@ static void obs_init(fx_observation *obs, fx_ctx *ctx)
 
 /* The start of a component's observation: borrowed from a lending
  * observation right above it that has not lent it yet, else the clock. */
-static int64_t start_time(fx_runtime *rt, fx_observation *obs)
+static int64_t start_time(fx_observation *obs)
 {
     fx_observation *up = obs->up;
     if (up != NULL && up->lend) {
@@ -96,14 +96,14 @@ static int64_t start_time(fx_runtime *rt, fx_observation *obs)
         obs->lender = up;
         return up->start_ns;
     }
-    return fx_clock_now(fx_runtime_clock(rt));
+    return fx_clock_now(obs->clock);
 }
 
 /* The end of a component's observation, lent back to its lender. */
-static int64_t end_time(fx_runtime *rt, fx_observation *obs)
+static int64_t end_time(fx_observation *obs)
 {
     if (obs->has_end) return obs->end_ns;
-    int64_t now = fx_clock_now(fx_runtime_clock(rt));
+    int64_t now = fx_clock_now(obs->clock);
     if (obs->lender != NULL) {
         obs->lender->end_ns = now;
         obs->lender->has_end = true;
@@ -166,7 +166,8 @@ static void begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observa
 {
     if (rt == NULL) rt = fx_runtime_default();
     obs_init(obs, ctx);
-    obs->start_ns = start_time(rt, obs);
+    obs->clock = fx_runtime_clock(rt);
+    obs->start_ns = start_time(obs);
     if (lending && ctx != NULL) {
         obs->lend = true;
         ctx->span = obs;          /* where the part finds it; a tracer's span_open re-does this */
@@ -175,6 +176,7 @@ static void begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observa
     /* the tables are read where they are used: fewer registers live across
      * the clock read (begin and end run for every observed component) */
     const fx_metrics *m = fx__runtime_metrics(rt);
+    obs->metrics = m;
     if (m != NULL) {
         if (c->kind == FX_COMPONENT_PIPELINE) {
             if (m->pipeline_started != NULL) m->pipeline_started(m->user, c);
@@ -198,9 +200,9 @@ void fx_observe_begin_lending(fx_runtime *rt, fx_ctx *ctx, const fx_component *c
 
 void fx_observe_end(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc)
 {
-    if (rt == NULL) rt = fx_runtime_default();
-    int64_t duration = end_time(rt, obs) - obs->start_ns;
-    const fx_metrics *m = fx__runtime_metrics(rt);
+    (void)rt;   /* begin kept what end needs of it in obs */
+    int64_t duration = end_time(obs) - obs->start_ns;
+    const fx_metrics *m = obs->metrics;
     if (m != NULL) {
         if (c->kind == FX_COMPONENT_PIPELINE) {
             if (m->pipeline_completed != NULL) m->pipeline_completed(m->user, c, duration, rc);
@@ -210,7 +212,7 @@ void fx_observe_end(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_obser
             m->stage_error(m->user, c, duration, rc);
         }
     }
-    const fx_tracer *t = fx__runtime_tracer(rt);
+    const fx_tracer *t = obs->tracer;   /* the runtime's, set by begin's span_open */
     if (t != NULL) span_close(t, ctx, obs, duration, true, rc);
     else if (ctx != NULL && obs->entered) ctx->span = obs->up;   /* a lending one without tracer */
 }

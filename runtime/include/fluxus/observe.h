@@ -172,6 +172,8 @@ typedef struct fx_observation {
     bool has_end;              /* end_ns was lent back by that part */
     int64_t end_ns;
     struct fx_observation *lender;   /* the lending observation this one borrowed from */
+    const fx_metrics *metrics; /* fx_observe_begin: the runtime's table and clock, which */
+    const fx_clock *clock;     /* never change, kept for fx_observe_end */
     signed char child_kind;    /* fx_child_kind of a child span, or -1 */
     fx_component child;        /* fx_observe_child_begin: the span's name lives in child_name */
     char child_name[64];
