@@ -219,12 +219,74 @@ static void test_flow_stress_fanout_per_item(void **state)
     flow_stress_fanned_free(p);
 }
 
+/* One instance, four threads, input sizes that move its map's call site
+ * between running on the caller (cheap) and on the workers: every run's
+ * result is exactly what the items say (no cancellation here), whichever
+ * way the scheduler chose. */
+enum { SHARE_THREADS = 4, SHARE_RUNS = 240 };
+
+typedef struct sharer {
+    flow_stress_each *p;
+    int id;
+    int bad;                   /* runs that were not exactly right */
+} sharer;
+
+static void *share_main(void *arg)
+{
+    static const size_t sizes[] = { 1, 3, 40, 700, 5000, 10, 200, 2 };
+    sharer *sh = arg;
+    fx_ctx *ctx = fx_ctx_new();
+    for (int run = 0; run < SHARE_RUNS; run++) {
+        size_t n = sizes[(size_t)(run + sh->id) % (sizeof sizes / sizeof *sizes)];
+        const int64_t *in_items = items + (size_t)sh->id * 5000;   /* each thread its own slice */
+        fx_slice_i64 in = { (int64_t *)in_items, n };
+        fx_slice_i64 out = { 0 };
+        int rc = flow_stress_each_process(sh->p, ctx, &in, &out);
+        size_t failed = 0, k = 0;
+        for (size_t i = 0; i < n; i++) failed += unlucky(in_items[i]);
+        const fx_error *err = fx_ctx_error(ctx);
+        bool ok = out.len == n && (failed == 0 ? rc == 0 : rc == FX_EMULTI && err->count == failed);
+        for (size_t i = 0; ok && i < n; i++) {
+            if (unlucky(in_items[i])) {
+                ok = out.ptr[i] == 0 && k < err->count && err->errors[k].index == (int)i &&
+                     err->errors[k].code == 21;
+                k++;
+            } else {
+                ok = out.ptr[i] == in_items[i] * 2;
+            }
+        }
+        sh->bad += !ok;
+        fx_ctx_reset(ctx);
+    }
+    fx_ctx_free(ctx);
+    return NULL;
+}
+
+static void test_flow_stress_shared_instance_changing_sizes(void **state)
+{
+    (void)state;
+    atomic_store(&seed, 777u);
+    flow_stress_each *p = flow_stress_each_new(rt);
+    sharer sh[SHARE_THREADS];
+    pthread_t th[SHARE_THREADS];
+    for (int t = 0; t < SHARE_THREADS; t++) {
+        sh[t] = (sharer){ .p = p, .id = t };
+        assert_int_equal(pthread_create(&th[t], NULL, share_main, &sh[t]), 0);
+    }
+    for (int t = 0; t < SHARE_THREADS; t++) {
+        assert_int_equal(pthread_join(th[t], NULL), 0);
+        assert_int_equal(sh[t].bad, 0);
+    }
+    flow_stress_each_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flow_stress_map_collect_errors),
         cmocka_unit_test(test_flow_stress_map_fail_fast),
         cmocka_unit_test(test_flow_stress_fanout_per_item),
+        cmocka_unit_test(test_flow_stress_shared_instance_changing_sizes),
     };
     return cmocka_run_group_tests_name("flow_stress", tests, setup, teardown);
 }
