@@ -943,7 +943,8 @@ static void emit_any(Gen *g, const Comp *k, const OpGen *og)
  * (FX__ALWAYS_INLINE); the observed one reports, and the observed variants
  * of a tree inline into each other too. M__P_nK picks one by the
  * instance's flag, for callers that do not know it (the pipeline's process,
- * the tasks of the flow combinators); it reaches the observed variant
+ * the tasks of the flow combinators; unused elsewhere, FX__MAYBE_UNUSED
+ * keeps clang quiet about it); it reaches the observed variant
  * through an out-of-line call (FX__NOINLINE), so that the events and their
  * fx_observation do not weigh on the plain path's frame. */
 static void emit_variants(Gen *g, const Comp *k, const OpGen *og)
@@ -978,8 +979,8 @@ static void emit_variants(Gen *g, const Comp *k, const OpGen *og)
            "static FX__NOINLINE int %s_n%d_observed_call(%s *p, fx_ctx *ctx, %s, %s)\n{\n"
            "    return %s_n%d_observed(p, ctx, in, out);\n}\n",
         g->pfx, k->id, g->api, in_param(g->c, k->in, "in"), out_param(g->c, k->out, "out"), g->pfx, k->id);
-    put(g, "\n/* n%d in any instance. */\n", k->id);
-    put_signature(g, "static inline", k);
+    put(g, "\n/* n%d in any instance (unused where every caller knows which). */\n", k->id);
+    put_signature(g, "static inline FX__MAYBE_UNUSED", k);
     put(g, "    if (FX_UNLIKELY(p->observed))\n        return %s_n%d_observed_call(p, ctx, in, out);\n"
            "    return %s_n%d_plain(p, ctx, in, out);\n}\n", g->pfx, k->id, g->pfx, k->id);
 }

@@ -292,7 +292,7 @@ static void test_fluxc_codegen_components(void **state)
                   "    {\"process\", \"process\", \"shop\", FX_COMPONENT_PIPELINE},");
     assert_has(c, "{\"process\", \"parse\", \"shop\", FX_COMPONENT_STAGE},");
     assert_has(c, "FX_COMPONENT_CHAIN},");
-    assert_has(c, "static inline int shop__process_n0(shop_process *p, fx_ctx *ctx, const char *const *in, Receipt *out)\n");
+    assert_has(c, "static inline FX__MAYBE_UNUSED int shop__process_n0(shop_process *p, fx_ctx *ctx, const char *const *in, Receipt *out)\n");
     /* n0 picks the variant by the instance's flag */
     assert_has(c, "    if (FX_UNLIKELY(p->observed))\n        return shop__process_n0_observed_call(p, ctx, in, out);\n"
                   "    return shop__process_n0_plain(p, ctx, in, out);\n");
@@ -319,8 +319,8 @@ static void test_fluxc_codegen_components(void **state)
     assert_has(c, "Receipt t2 = {0};");
     assert_has(c, "    if (rc == 0)\n        *out = t2;\n");
     /* callees before callers: no function needs a prototype */
-    assert_before(c, "static inline int shop__process_n2(", "static FX__ALWAYS_INLINE int shop__process_n1_plain(");
-    assert_before(c, "static inline int shop__process_n1(", "static FX__ALWAYS_INLINE int shop__process_n0_plain(");
+    assert_before(c, "static inline FX__MAYBE_UNUSED int shop__process_n2(", "static FX__ALWAYS_INLINE int shop__process_n1_plain(");
+    assert_before(c, "static inline FX__MAYBE_UNUSED int shop__process_n1(", "static FX__ALWAYS_INLINE int shop__process_n0_plain(");
     assert_has(c, "return shop__process_n0(p, ctx, in, out);");
     out_free(&o);
 }

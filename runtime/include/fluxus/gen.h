@@ -33,7 +33,9 @@
 
 #include <fluxus/ctx.h>
 
-/* The variants of a generated component (gen/codegen.c). The plain one
+/* The variants of a generated component (gen/codegen.c). The function that
+ * picks one by the instance's flag is FX__MAYBE_UNUSED: where every caller
+ * knows the flag (a chain's parts, say) nobody calls it. The plain one
  * (an unobserved instance) is always inlined into its caller: a chain
  * becomes straight-line code even where the C compiler would first fold
  * its identical stage functions into one called fifty times. The observed
@@ -43,9 +45,11 @@
 #if defined(__GNUC__) || defined(__clang__)
 #define FX__ALWAYS_INLINE inline __attribute__((always_inline))
 #define FX__NOINLINE __attribute__((noinline))
+#define FX__MAYBE_UNUSED __attribute__((unused))
 #else
 #define FX__ALWAYS_INLINE inline
 #define FX__NOINLINE
+#define FX__MAYBE_UNUSED
 #endif
 
 /* fx_ctx_done (ctx.h), always inlined: the check every component makes
