@@ -12,13 +12,13 @@
  * malloc. Every task struct embeds fx_task first and carries typed
  * pointers: no item travels as void *.
  *
- *   fanout/parallel  min(N, concurrency, threads + 1) tasks that take stage
+ *   fanout/parallel  min(N, concurrency, threads) tasks that take stage
  *                    indices from a shared fx_cursor; a switch calls the
  *                    stage's component function; a failed stage ends its
  *                    task with index = the stage.
  *   router           the selector runs first on the caller's thread; then
  *                    like fanout over the selection positions.
- *   map              min(n, concurrency) tasks that take chunks of items
+ *   map              min(n, concurrency, threads) tasks that take chunks of items
  *                    from a shared fx_cursor (guided self-scheduling);
  *                    fail-fast stops at the first error (the group cancels
  *                    the others), collect_errors records each failed item
@@ -127,7 +127,7 @@ static size_t nstages(const Comp *k)
 }
 
 /* What the fan-out's tasks share (one per call, on the caller's stack) and
- * a task: min(N, concurrency, threads + 1) tasks take stage indices from a
+ * a task: min(N, concurrency, threads) tasks take stage indices from a
  * cursor and run stage `i` on the task's context under a branch span; a
  * failed stage ends its task (index = the stage). */
 static void prelude_fanout(Gen *g, const Comp *k)
@@ -139,7 +139,9 @@ static void prelude_fanout(Gen *g, const Comp *k)
            "    %s *p;\n"
            "    %s;\n"
            "    %s;                 /* results[i]: stage i's */\n"
+           "    char pad[64];              /* the cursor's line is written by every take: */\n"
            "    fx_cursor next;            /* the next stage to run */\n"
+           "    char pad_end[64];          /* keep it off the lines read per stage */\n"
            "} %s_frame;\n\n",
         fn, g->api, in_param(g->c, s0->in, "in"), out_param(g->c, s0->out, "results"), fn);
     put(g, "typedef struct %s_task {\n"
@@ -202,8 +204,8 @@ static void put_fanout_run(Gen *g, const Comp *k)
         put(g, "    size_t ntasks = %lld;   /* concurrency */\n", conc);
     else
         put(g, "    size_t ntasks = %zu;\n", n);
-    put(g, "    if ((size_t)fx_runtime_threads(p->rt) + 1 < ntasks)   /* more would find nothing left */\n"
-           "        ntasks = (size_t)fx_runtime_threads(p->rt) + 1;\n");
+    put(g, "    if ((size_t)fx_runtime_threads(p->rt) < ntasks)   /* more would take turns on the CPUs */\n"
+           "        ntasks = (size_t)fx_runtime_threads(p->rt);\n");
     put(g, "    %s_task tasks[%zu];\n", fn, conc > 0 && (size_t)conc < n ? (size_t)conc : n);
     put(g, "    fx_group grp;\n"
            "    if (FX_UNLIKELY(results == NULL))\n"
@@ -275,7 +277,9 @@ static void prelude_map(Gen *g, const Comp *k)
            "    %s;\n"
            "    size_t n;\n"
            "    size_t parts;              /* the number of tasks: sets the chunk size */\n"
-           "    fx_cursor next;            /* the next item to take */\n",
+           "    char pad[64];              /* the cursor's line is written by every take: */\n"
+           "    fx_cursor next;            /* the next item to take */\n"
+           "    char pad_end[64];          /* keep it off the lines read per item */\n",
         fn, g->api, in_param(g->c, s->in, "items"), out_param(g->c, s->out, "results"));
     if (collect)
         put(g, "    const fx_error **errors;   /* errors[i]: item i's error, or NULL */\n");
@@ -334,6 +338,8 @@ static void body_map(Gen *g, const Comp *k)
            "        out->len = 0;\n"
            "    } else {\n"
            "        size_t ntasks = n < (size_t)concurrency ? n : (size_t)concurrency;\n"
+           "        if ((size_t)fx_runtime_threads(p->rt) < ntasks)   /* more would take turns on the CPUs */\n"
+           "            ntasks = (size_t)fx_runtime_threads(p->rt);\n"
            "        %s_frame f = { .p = p, .items = in->ptr, .n = n, .parts = ntasks };\n"
            "        f.results = fx_alloc(ctx, n * sizeof *f.results);\n"
            "        %s_task *tasks = fx_alloc(ctx, ntasks * sizeof *tasks);\n",
@@ -405,7 +411,9 @@ static void prelude_router(Gen *g, const Comp *k)
            "    size_t n;\n"
            "    %s;\n"
            "    %s;                 /* results[s]: selection s's */\n"
+           "    char pad[64];              /* the cursor's line is written by every take: */\n"
            "    fx_cursor next;            /* the next selection position */\n"
+           "    char pad_end[64];          /* keep it off the lines read per route */\n"
            "} %s_frame;\n\n",
         fn, g->api, in_param(g->c, r0->in, "in"), out_param(g->c, r0->out, "results"), fn);
     put(g, "typedef struct %s_task {\n"
@@ -468,8 +476,8 @@ static void body_router(Gen *g, const Comp *k)
     if (conc > 0)
         put(g, "        if (ntasks > %lld)   /* concurrency */\n"
                "            ntasks = %lld;\n", conc, conc);
-    put(g, "        if ((size_t)fx_runtime_threads(p->rt) + 1 < ntasks)   /* more would find nothing left */\n"
-           "            ntasks = (size_t)fx_runtime_threads(p->rt) + 1;\n"
+    put(g, "        if ((size_t)fx_runtime_threads(p->rt) < ntasks)   /* more would take turns on the CPUs */\n"
+           "            ntasks = (size_t)fx_runtime_threads(p->rt);\n"
            "        %s_task *tasks = fx_alloc(ctx, ntasks * sizeof *tasks);\n"
            "        %s_frame f = { .p = p, .picked = picked.ptr, .n = n, .in = in, .results = results };\n"
            "        fx_group grp;\n"

@@ -53,11 +53,14 @@ typedef struct fx__chunk fx__chunk;
  * allocates under mu from the shared chunk. Both take fresh chunks from
  * the list under mu. */
 typedef struct fx__arena {
+    /* Three cache lines apart: `owner`, which every allocating thread
+     * reads; the owner's bump pointer, which the owner writes on every
+     * allocation; and the mutex other threads take. Sharing a line, a
+     * worker's read or lock would pull the owner's line away on every
+     * item (and the other way round). */
     _Atomic(const void *) owner;  /* the owner's fx__arena_self(); written by init/reset */
+    char fx__pad0[64];
     char *own_cur, *own_end;      /* owner only: the free part of its chunk */
-    /* Keeps the owner's bump pointer and the mutex other threads take on
-     * different cache lines, so a worker allocating does not slow the
-     * owner down (and the other way round). */
     char fx__pad[64];
     pthread_mutex_t mu;           /* guards every field below */
     char *shared_cur, *shared_end;/* the free part of the other threads' chunk */
@@ -168,8 +171,12 @@ struct fx_ctx {
     void *span;
 
     /* A child's slice of the root's arena for the thread that made it when
-     * that thread is not the arena's owner (a worker's task context). */
+     * that thread is not the arena's owner (a worker's task context). Its
+     * thread writes it on every allocation: padded so that no other field,
+     * and no neighbouring context's (another thread's), shares its line. */
+    char fx__pad0[64];
     fx__arena_local local;
+    char fx__pad1[64];
 
     fx_ctx *next_free;                  /* in root->free_ctx when recycled: tree_mu */
 };
