@@ -307,6 +307,10 @@ static void measure(case_result *r)
             way_result *x = &r->w[w];
             if (!x->ok)
                 continue;
+            /* A pause first: the previous way's threads (oneTBB's workers,
+             * fluxus's spinning ones) go idle instead of competing with
+             * this sample for the two CPUs. */
+            nanosleep(&(struct timespec){ .tv_nsec = 3000000 }, NULL);
             double v = timed(im[w], st[w], x->iters);
             if (v < 0) {
                 x->ok = false;
@@ -570,7 +574,7 @@ static void report(FILE *f, bool md, const machine *m, const case_result *rs, si
         fprintf(f, "- date: %s\n", m->date);
         fprintf(f, "- load average when the run started: %s (anything above 0 is other work competing for the %d CPUs)\n",
                 m->load, m->cpus);
-        fprintf(f, "- method: median of %d samples of about %.0f ms each per way, the three ways interleaved; "
+        fprintf(f, "- method: median of %d samples of about %.0f ms each per way, the three ways interleaved 3 ms apart; "
                    "allocator calls counted over one sample-sized pass after warm-up\n",
                 samples_wanted, sample_ns / 1e6);
         if (filter && *filter)
