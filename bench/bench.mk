@@ -20,6 +20,9 @@ CPPFLAGS_B := -Iruntime/include -I$(GEN) -Ibench
 CXXFLAGS_B := -std=c++17 -O2 -g -Wall -Wextra -Werror -pthread
 
 GEN_C    := $(MODULES:%=$(GEN)/b%.c)
+# The public headers: a struct that grows (fx_task, fx_group) must rebuild
+# every object that embeds it.
+FX_HDRS  := $(wildcard runtime/include/fluxus/*.h)
 OBJ      := $(MODULES:%=$(OUT)/obj/b%.o) $(MODULES:%=$(OUT)/obj/%_stages.o) $(MODULES:%=$(OUT)/obj/fam_%.o) \
             $(OUT)/obj/harness.o $(OUT)/obj/alloc_count.o $(OUT)/obj/peer_tbb.o
 BIN      := $(OUT)/bench
@@ -46,12 +49,12 @@ $(GEN)/b%.c $(GEN)/b%.h &: bench/%.fx $(FLUXC)
 	@mkdir -p $(GEN)
 	$(FLUXC) -o $(GEN) $<
 
-$(OUT)/obj/b%.o: $(GEN)/b%.c $(GEN)/b%.h
+$(OUT)/obj/b%.o: $(GEN)/b%.c $(GEN)/b%.h $(FX_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_B) $(CFLAGS_B) -c -o $@ $<
 
 # Every object of ours sees every generated header.
-$(OUT)/obj/%.o: bench/%.c $(GEN_C) bench/harness.h bench/work.h bench/glue.h bench/peers.h
+$(OUT)/obj/%.o: bench/%.c $(GEN_C) bench/harness.h bench/work.h bench/glue.h bench/peers.h $(FX_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_B) $(CFLAGS_B) -c -o $@ $<
 

@@ -204,6 +204,12 @@ void fx_ctx_free(fx_ctx *ctx)
     FX__MUST(pthread_mutex_unlock(&root->tree_mu));
 }
 
+void fx__ctx_adopt(fx_ctx *ctx)
+{
+    ctx->local.owner = &fx__thread_token;
+    ctx->local.cur = ctx->local.end = NULL;
+}
+
 void fx__ctx_reserve(fx_ctx *ctx, size_t n)
 {
     fx__root *root = ctx->root;

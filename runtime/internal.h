@@ -199,6 +199,9 @@ void fx__ctx_remove_waiter(fx_ctx *ctx, fx__waiter *w);
  * reserves a context per task that can run at once). Best effort: stops
  * quietly on OOM. */
 void fx__ctx_reserve(fx_ctx *ctx, size_t n);
+/* A worker takes over a task context the owner made for it: its arena
+ * region is now the calling thread's. */
+void fx__ctx_adopt(fx_ctx *ctx);
 /* fx_ctx_with_cancel(parent), but with `span` as its current span instead
  * of reading the parent's (see ctx.c). */
 fx_ctx *fx__ctx_task_child(fx_ctx *parent, void *span);

@@ -13,8 +13,10 @@
  * or every task has finished. The owner holds one of the `limit` slots, so
  * a group is ready for workers while fewer than limit - 1 of its tasks run
  * on workers.
- * Spawning wakes nobody; the owner's first take wakes one idle worker, and
- * every take that leaves the group ready wakes the next (a chain).
+ * Spawning before fx_group_wait takes no lock (no worker can see the group
+ * yet); fx_group_wait publishes the group and takes the owner's first task
+ * under one lock, which wakes one idle worker, and every take that leaves
+ * the group ready wakes the next (a chain).
  *
  * Spinning. Waking a thread blocked on a condition variable costs tens of
  * microseconds on a virtual machine (the idle vCPU has to be scheduled
@@ -130,6 +132,7 @@ static fx_task *take(fx__sched *s, fx_group *g, bool owner)
     p->head = t->fx__next;
     if (p->head == NULL) p->tail = NULL;
     t->fx__next = NULL;
+    t->fx__ctx = !owner && p->spare_next < p->nspare ? p->spare[p->spare_next++] : NULL;
     p->running++;
     if (!owner) p->on_workers++;
     ready_update(s, g, true);
@@ -161,7 +164,9 @@ static void run_task(fx__sched *s, fx_group *g, fx_task *t, bool owner)
     /* A worker's context takes the span the group started under: the
      * owner may meanwhile have moved the group context's current span to a
      * task of its own (and back), on its own stack. */
-    fx_ctx *c = owner ? p->ctx : fx__ctx_task_child(p->ctx, p->span);
+    fx_ctx *c = owner ? p->ctx : t->fx__ctx;
+    if (c != NULL && !owner) fx__ctx_adopt(c);   /* made by the owner: its region is ours now */
+    else if (!owner) c = fx__ctx_task_child(p->ctx, p->span);
     int rc = c != NULL ? t->fn(t, c) : FX_ENOMEM;
     if (rc != 0) {
         FX__MUST(pthread_mutex_lock(&s->mu));
@@ -174,7 +179,7 @@ static void run_task(fx__sched *s, fx_group *g, fx_task *t, bool owner)
             fx_ctx_cancel(p->ctx);
         }
     }
-    if (!owner) fx_ctx_free(c);
+    if (!owner && t->fx__ctx == NULL) fx_ctx_free(c);   /* the owner frees those it made */
 }
 
 /* t of g has returned (mu held). Once outstanding reaches 0 the group may
@@ -401,7 +406,9 @@ int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
     p->outstanding = p->spawned = 0;
     p->head = p->tail = NULL;
     p->ready_prev = p->ready_next = NULL;
-    p->ready = false;
+    p->ready = p->published = false;
+    p->spare = NULL;
+    p->nspare = p->spare_next = 0;
     p->waiter = NULL;
     p->failed = NULL;
     p->parent = ctx;
@@ -434,11 +441,20 @@ int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
     if (p->ctx == NULL) return FX_ENOMEM;
     p->span = p->ctx->span;   /* only this thread uses p->ctx yet */
     /* A context for every task that can run on a worker at once (the
-     * owner's run on the group context), kept by the root: how many are
-     * alive at a time depends on timing, and the first run that reaches the
-     * maximum would otherwise malloc in steady state. */
+     * owner's run on the group context), made here, where the context
+     * tree's lock and lines are already in this thread's cache, rather
+     * than by each worker as it starts (and freed by wait, after the
+     * group): a worker's start and end then touch no shared tree. A task
+     * beyond those (spawned by a task) makes its own. */
     if (p->limit - 1 < workers) workers = p->limit - 1;
-    if (workers > 0) fx__ctx_reserve(ctx, (size_t)workers);
+    if (workers > 0) {
+        p->spare = fx_alloc(ctx, (size_t)workers * sizeof *p->spare);
+        for (int i = 0; p->spare != NULL && i < workers; i++) {
+            p->spare[i] = fx__ctx_task_child(p->ctx, p->span);
+            if (p->spare[i] == NULL) break;
+            p->nspare++;
+        }
+    }
     return 0;
 }
 
@@ -454,8 +470,10 @@ void fx_group_spawn(fx_group *g, fx_task *t)
     t->rc = 0;
     t->error = NULL;
     t->fx__next = NULL;
-    if (p->mode != FX__GROUP_PARALLEL) {
-        /* Only the owner ever runs tasks of an inline group: no lock. */
+    t->fx__ctx = NULL;
+    if (p->mode != FX__GROUP_PARALLEL || !p->published) {
+        /* Only the owner ever runs tasks of an inline group, and no worker
+         * sees a group before fx_group_wait publishes it: no lock. */
         if (p->tail != NULL) p->tail->fx__next = t;
         else p->head = t;
         p->tail = t;
@@ -529,6 +547,10 @@ int fx_group_wait(fx_group *g)
     bool have_cond = false;
     bool may_spin = s->spin_ns > 0;
     FX__MUST(pthread_mutex_lock(&s->mu));
+    /* Published only now, in one step with the owner's first take (which
+     * wakes a worker when more can start): spawning took no lock, and a
+     * spinning worker does not contend with the owner for it meanwhile. */
+    p->published = true;
     while (p->outstanding > 0) {
         if (owner_may_start(p)) {
             fx_task *t = take(s, g, true);   /* wakes a worker if more can start */
@@ -558,6 +580,7 @@ int fx_group_wait(fx_group *g)
     FX__MUST(pthread_mutex_unlock(&s->mu));
     if (have_cond) FX__MUST(pthread_cond_destroy(&w.cond));
     if (p->timed) note_time(p);
+    for (int i = 0; i < p->nspare; i++) fx_ctx_free(p->spare[i]);
     fx_ctx_free(p->ctx);
     return p->failed != NULL ? p->failed->rc : 0;
 }

@@ -67,7 +67,8 @@
  * thread with no hand-off at all. concurrency <= 0 = unlimited (bounded by
  * the number of workers + the waiter).
  *
- * Hand-off. fx_group_spawn only queues (no system call); the owner, when it
+ * Hand-off. fx_group_spawn only queues (before fx_group_wait, without even
+ * a lock: workers see a group only once its owner waits); the owner, when it
  * starts its first task in fx_group_wait, wakes one idle worker if a worker
  * may start another task, and each worker that starts one wakes the next
  * the same way. The owner is woken only when it can start a task or
@@ -115,6 +116,7 @@ struct fx_task {
     const fx_error *error;      /* copy of the task ctx's record, in the arena; NULL on OOM */
     /* Private to the scheduler. */
     fx_task *fx__next;
+    fx_ctx *fx__ctx;            /* a worker's: the context made for it in advance, or NULL */
 };
 
 /* Lives on the caller's stack between fx_group_init and fx_group_wait.
@@ -131,6 +133,9 @@ struct fx_group {
         fx_task *head, *tail;            /* queued, not started */
         fx_group *ready_prev, *ready_next;
         bool ready;                      /* in the runtime's ready list */
+        bool published;                  /* fx_group_wait has begun: workers may see it */
+        fx_ctx **spare;                  /* contexts made in advance for worker tasks */
+        int nspare, spare_next;          /* how many; the next to hand out (lock) */
         struct fx__group_waiter *waiter; /* the owner, while blocked in wait */
         int mode;                        /* parallel or inline (sched.c) */
         fx_ctx *parent;                  /* the ctx given to init */
