@@ -132,7 +132,7 @@ static fx_task *take(fx__sched *s, fx_group *g, bool owner)
     p->head = t->fx__next;
     if (p->head == NULL) p->tail = NULL;
     t->fx__next = NULL;
-    t->fx__ctx = !owner && p->spare_next < p->nspare ? p->spare[p->spare_next++] : NULL;
+    t->fx__ctx = !owner && p->nidle > 0 ? p->spare[--p->nidle] : NULL;
     p->running++;
     if (!owner) p->on_workers++;
     ready_update(s, g, true);
@@ -179,7 +179,11 @@ static void run_task(fx__sched *s, fx_group *g, fx_task *t, bool owner)
             fx_ctx_cancel(p->ctx);
         }
     }
-    if (!owner && t->fx__ctx == NULL) fx_ctx_free(c);   /* the owner frees those it made */
+    if (!owner && t->fx__ctx == NULL) fx_ctx_free(c);
+    else if (!owner) {   /* ready for the group's next worker task; wait frees it */
+        fx__record_init(c);
+        c->span = p->span;
+    }
 }
 
 /* t of g has returned (mu held). Once outstanding reaches 0 the group may
@@ -272,6 +276,7 @@ static void *worker_main(void *arg)
         run_task(s, g, t, false);
         FX__MUST(pthread_mutex_lock(&s->mu));
         s->busy--;
+        if (t->fx__ctx != NULL) g->fx__p.spare[g->fx__p.nidle++] = t->fx__ctx;
         finish(s, g, false);
     }
     FX__MUST(pthread_mutex_unlock(&s->mu));
@@ -407,8 +412,7 @@ int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
     p->head = p->tail = NULL;
     p->ready_prev = p->ready_next = NULL;
     p->ready = p->published = false;
-    p->spare = NULL;
-    p->nspare = p->spare_next = 0;
+    p->nspare = p->nidle = 0;
     p->waiter = NULL;
     p->failed = NULL;
     p->parent = ctx;
@@ -443,18 +447,20 @@ int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
     /* A context for every task that can run on a worker at once (the
      * owner's run on the group context), made here, where the context
      * tree's lock and lines are already in this thread's cache, rather
-     * than by each worker as it starts (and freed by wait, after the
-     * group): a worker's start and end then touch no shared tree. A task
-     * beyond those (spawned by a task) makes its own. */
+     * than by each worker as it starts, and freed by wait: a worker's start
+     * and end touch no shared tree. Worker tasks pass them on. Beyond the
+     * eight a group holds, a worker makes its own, from contexts kept by
+     * the root: how many are alive at a time depends on timing, and the
+     * first run that reaches the maximum would otherwise malloc in steady
+     * state. */
     if (p->limit - 1 < workers) workers = p->limit - 1;
-    if (workers > 0) {
-        p->spare = fx_alloc(ctx, (size_t)workers * sizeof *p->spare);
-        for (int i = 0; p->spare != NULL && i < workers; i++) {
-            p->spare[i] = fx__ctx_task_child(p->ctx, p->span);
-            if (p->spare[i] == NULL) break;
-            p->nspare++;
-        }
+    int want = workers < 8 ? workers : 8;
+    for (int i = 0; i < want; i++) {
+        p->spare[i] = fx__ctx_task_child(p->ctx, p->span);
+        if (p->spare[i] == NULL) break;
+        p->nspare = p->nidle = i + 1;
     }
+    if (workers > p->nspare) fx__ctx_reserve(ctx, (size_t)(workers - p->nspare));
     return 0;
 }
 

@@ -134,8 +134,8 @@ struct fx_group {
         fx_group *ready_prev, *ready_next;
         bool ready;                      /* in the runtime's ready list */
         bool published;                  /* fx_group_wait has begun: workers may see it */
-        fx_ctx **spare;                  /* contexts made in advance for worker tasks */
-        int nspare, spare_next;          /* how many; the next to hand out (lock) */
+        fx_ctx *spare[8];                /* contexts made in advance for worker tasks */
+        int nspare, nidle;               /* how many; spare[0..nidle) are free (lock) */
         struct fx__group_waiter *waiter; /* the owner, while blocked in wait */
         int mode;                        /* parallel or inline (sched.c) */
         fx_ctx *parent;                  /* the ctx given to init */
