@@ -212,8 +212,26 @@ static void put_fanout_run(Gen *g, const Comp *k)
            "        rc = fx__flow_fail(ctx, FX_ENOMEM, %s, -1, NULL, NULL);\n"
            "    else if (FX_UNLIKELY((rc = fx_group_init_at(&grp, p->rt, ctx, %lld, &p->%s, %zu)) != 0))\n"
            "        rc = fx__flow_fail(ctx, rc, %s, -1, NULL, NULL);\n"
-           "    if (results != NULL && rc == 0) {\n"
+           "    if (results != NULL && rc == 0)\n"
            "        memset(results, 0, %zu * sizeof *results);\n"
+           "    if (results != NULL && rc == 0 && fx_group_is_inline(&grp)) {\n"
+           "        /* A cheap site: the stages one after the other on this thread,\n"
+           "         * no task, no cursor; the first failure ends the run. */\n"
+           "        size_t i = 0;\n"
+           "        int brc = 0;\n"
+           "        for (; i < %zu; i++) {\n",
+        label_lit(g, k), conc, site_member(g, k), n, label_lit(g, k), n, n);
+    put_branch_call(g, k, 12, "FX_CHILD_BRANCH", "i",
+                    sprintf_intern(g->c, "%s_stage(p, ctx, (int)i, in, &results[i])", fn));
+    put(g, "            if (FX_UNLIKELY(rc != 0)) {\n"
+           "                brc = rc;\n"
+           "                break;\n"
+           "            }\n"
+           "        }\n"
+           "        const fx_error *cause = fx_group_end_inline(&grp, brc);\n"
+           "        if (FX_UNLIKELY(brc != 0))\n"
+           "            rc = fx__flow_fail(ctx, FX_EFANOUT, %s, (int)i, cause, \"stage %%d failed\", (int)i);\n"
+           "    } else if (results != NULL && rc == 0) {\n"
            "        ntasks = fx_cursor_watch(&f.next, &grp, ntasks);   /* 1 when it runs on the caller */\n"
            "        for (size_t i = 0; i < ntasks; i++) {\n"
            "            tasks[i] = (%s_task){ .task = { .fn = %s_run, .index = (int)i }, .f = &f };\n"
@@ -225,7 +243,7 @@ static void put_fanout_run(Gen *g, const Comp *k)
            "            rc = fx__flow_fail(ctx, FX_EFANOUT, %s, bad->index, bad->error, \"stage %%d failed\", bad->index);\n"
            "        }\n"
            "    }\n",
-        label_lit(g, k), conc, site_member(g, k), n, label_lit(g, k), n, fn, fn, label_lit(g, k));
+        label_lit(g, k), fn, fn, label_lit(g, k));
     put_event(g, k, 4, "FX_EVENT_FANOUT_COMPLETED", sprintf_intern(g->c, "%zu", n), "-1", "rc");
 }
 

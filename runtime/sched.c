@@ -35,7 +35,8 @@
  * sampled runs, timed on the real clock: an unknown site's groups run in
  * parallel and are timed, and a site whose timed runs end within
  * FX_GROUP_INLINE_NS is cheap; a cheap site's inline runs are timed every
- * 64th, an expensive site's parallel runs every 16th.
+ * 64th (a second slow one in a row sends it back), an expensive site's
+ * parallel runs every 16th.
  *
  * Nothing here allocates after the first spawn on a runtime (which starts
  * its threads): tasks, groups and the waiter's condition variable all live
@@ -57,7 +58,10 @@ struct fx__group_waiter {
 typedef struct fx__group_private grp;
 
 enum { FX__GROUP_PARALLEL, FX__GROUP_INLINE };
-enum { SITE_UNKNOWN, SITE_CHEAP, SITE_PARALLEL };
+/* A cheap site whose last timed inline run was over budget is on probation:
+ * its next run is timed too, and only a second slow one in a row makes it
+ * parallel (one preemption or page fault must not move it). */
+enum { SITE_UNKNOWN, SITE_CHEAP, SITE_PARALLEL, SITE_CHEAP_STRIKE };
 
 /* ------------------------------------------------------------ ready list (mu held) */
 
@@ -357,8 +361,10 @@ static int choose_mode(const grp *p, int workers, fx_group_site *site, size_t un
     if (site == NULL) return FX__GROUP_PARALLEL;
     unsigned run = site_load(&site->fx__runs);
     site_store(&site->fx__runs, run + 1);   /* a lost update only shifts the sampling */
-    switch (site_load(&site->fx__state)) {
-    case SITE_CHEAP: {
+    unsigned state = site_load(&site->fx__state);
+    switch (state) {
+    case SITE_CHEAP:
+    case SITE_CHEAP_STRIKE: {
         /* Scaled by the units (a map over more items); no division. */
         uint64_t cost = site_load(&site->fx__cost_ns), was = site_load(&site->fx__units);
         uint64_t budget = FX_GROUP_INLINE_NS;
@@ -370,7 +376,7 @@ static int choose_mode(const grp *p, int workers, fx_group_site *site, size_t un
             *timed = true;
             return FX__GROUP_PARALLEL;
         }
-        *timed = run % 64 == 0;
+        *timed = state == SITE_CHEAP_STRIKE || run % 64 == 0;
         return FX__GROUP_INLINE;
     }
     case SITE_PARALLEL:
@@ -391,6 +397,8 @@ static void note_time(const grp *p)
         site_store(&site->fx__cost_ns, (unsigned)(took > 0 ? took : 0));
         site_store(&site->fx__units, p->units > UINT_MAX ? UINT_MAX : (unsigned)p->units);
         site_store(&site->fx__state, SITE_CHEAP);
+    } else if (p->mode == FX__GROUP_INLINE && site_load(&site->fx__state) == SITE_CHEAP) {
+        site_store(&site->fx__state, SITE_CHEAP_STRIKE);
     } else {
         site_store(&site->fx__state, SITE_PARALLEL);
     }
@@ -542,6 +550,24 @@ static int run_inline(fx_group *g)
     }
     if (p->ctx != NULL) fx_ctx_free(p->ctx);
     return p->failed != NULL ? p->failed->rc : 0;
+}
+
+bool fx_group_is_inline(const fx_group *g) { return g->fx__p.mode == FX__GROUP_INLINE; }
+
+const fx_error *fx_group_end_inline(fx_group *g, int rc)
+{
+    grp *p = &g->fx__p;
+    const fx_error *cause = NULL;
+    if (p->timed) note_time(p);
+    if (rc == 0) {
+        p->parent->error = p->saved_error;   /* as if the work had run on a child */
+        p->parent->rec_state = (fx__rec_state)p->saved_state;
+    } else {
+        cause = snapshot(p->parent, p->parent, rc);
+    }
+    if (p->ctx != NULL) fx_ctx_free(p->ctx);   /* made by a cancellation meanwhile */
+    p->ctx = NULL;
+    return cause;
 }
 
 int fx_group_wait(fx_group *g)

@@ -185,8 +185,8 @@ int fx_group_init(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency);
  *    then cheap, and its groups run on the caller — in spawn order, with
  *    no lock and, until a task fails, on ctx itself (its error record is
  *    set aside and put back) — unless the units grew enough to pass the
- *    budget; every 64th is timed, and one past the budget makes the site
- *    expensive again.
+ *    budget; every 64th is timed, and two in a row past the budget make
+ *    the site expensive again.
  * A group run on the caller calls every task exactly once; after the first
  * failure the rest run on a cancelled group context, as always. Because
  * concurrency is a maximum, tasks of a group must not wait for one
@@ -194,6 +194,20 @@ int fx_group_init(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency);
  * next task. */
 int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
                      fx_group_site *site, size_t units);
+
+/* After fx_group_init_at: true when g runs on its caller alone (see
+ * above). The caller may then do the group's work itself, in order,
+ * without spawning anything (the tasks it would have spawned must not
+ * wait for one another), and end the group with fx_group_end_inline
+ * instead of fx_group_wait. Owner thread. */
+bool fx_group_is_inline(const fx_group *g);
+
+/* Ends an inline group whose work its caller did itself, rc being 0 or
+ * the first failure's code (the work stopped there). On 0, ctx's earlier
+ * error record is put back and NULL returned; else the record ctx holds
+ * for rc (or a bare {rc}) is copied into the arena and returned, for the
+ * caller to report as the cause. Owner thread; g is done afterwards. */
+const fx_error *fx_group_end_inline(fx_group *g, int rc);
 
 /* The work a site's group may take on the calling thread alone. */
 #define FX_GROUP_INLINE_NS 4000
