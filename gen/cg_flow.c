@@ -106,6 +106,15 @@ static void put_branch_call(Gen *g, const Comp *k, int ind, const char *child_ki
         ind, "");
 }
 
+/* ntasks = min(ntasks, the runtime's threads): with the caller running
+ * one, that many tasks keep every thread busy; more would take turns. */
+static void put_cap_to_threads(Gen *g, int ind)
+{
+    put(g, "%*sif ((size_t)fx_runtime_threads(p->rt) < ntasks)   /* more would take turns on the CPUs */\n"
+           "%*s    ntasks = (size_t)fx_runtime_threads(p->rt);\n",
+        ind, "", ind, "");
+}
+
 /* The instance member where the scheduler learns about this site. */
 static const char *site_member(Gen *g, const Comp *k)
 {
@@ -204,8 +213,7 @@ static void put_fanout_run(Gen *g, const Comp *k)
         put(g, "    size_t ntasks = %lld;   /* concurrency */\n", conc);
     else
         put(g, "    size_t ntasks = %zu;\n", n);
-    put(g, "    if ((size_t)fx_runtime_threads(p->rt) < ntasks)   /* more would take turns on the CPUs */\n"
-           "        ntasks = (size_t)fx_runtime_threads(p->rt);\n");
+    put_cap_to_threads(g, 4);
     put(g, "    %s_task tasks[%zu];\n", fn, conc > 0 && (size_t)conc < n ? (size_t)conc : n);
     put(g, "    fx_group grp;\n"
            "    if (FX_UNLIKELY(results == NULL))\n"
@@ -355,10 +363,9 @@ static void body_map(Gen *g, const Comp *k)
            "        out->ptr = NULL;   /* empty input, empty output */\n"
            "        out->len = 0;\n"
            "    } else {\n"
-           "        size_t ntasks = n < (size_t)concurrency ? n : (size_t)concurrency;\n"
-           "        if ((size_t)fx_runtime_threads(p->rt) < ntasks)   /* more would take turns on the CPUs */\n"
-           "            ntasks = (size_t)fx_runtime_threads(p->rt);\n"
-           "        %s_frame f = { .p = p, .items = in->ptr, .n = n, .parts = ntasks };\n"
+           "        size_t ntasks = n < (size_t)concurrency ? n : (size_t)concurrency;\n");
+    put_cap_to_threads(g, 8);
+    put(g, "        %s_frame f = { .p = p, .items = in->ptr, .n = n, .parts = ntasks };\n"
            "        f.results = fx_alloc(ctx, n * sizeof *f.results);\n"
            "        %s_task *tasks = fx_alloc(ctx, ntasks * sizeof *tasks);\n",
         fn, fn);
@@ -494,9 +501,8 @@ static void body_router(Gen *g, const Comp *k)
     if (conc > 0)
         put(g, "        if (ntasks > %lld)   /* concurrency */\n"
                "            ntasks = %lld;\n", conc, conc);
-    put(g, "        if ((size_t)fx_runtime_threads(p->rt) < ntasks)   /* more would take turns on the CPUs */\n"
-           "            ntasks = (size_t)fx_runtime_threads(p->rt);\n"
-           "        %s_task *tasks = fx_alloc(ctx, ntasks * sizeof *tasks);\n"
+    put_cap_to_threads(g, 8);
+    put(g, "        %s_task *tasks = fx_alloc(ctx, ntasks * sizeof *tasks);\n"
            "        %s_frame f = { .p = p, .picked = picked.ptr, .n = n, .in = in, .results = results };\n"
            "        fx_group grp;\n"
            "        if (FX_UNLIKELY(results == NULL || tasks == NULL))\n"

@@ -168,9 +168,13 @@ static void run_task(fx__sched *s, fx_group *g, fx_task *t, bool owner)
     /* A worker's context takes the span the group started under: the
      * owner may meanwhile have moved the group context's current span to a
      * task of its own (and back), on its own stack. */
-    fx_ctx *c = owner ? p->ctx : t->fx__ctx;
-    if (c != NULL && !owner) fx__ctx_adopt(c);   /* made by the owner: its region is ours now */
-    else if (!owner) c = fx__ctx_task_child(p->ctx, p->span);
+    fx_ctx *c = p->ctx;
+    if (!owner && t->fx__ctx != NULL) {
+        c = t->fx__ctx;
+        fx__ctx_adopt(c);   /* made by the owner: its region is ours now */
+    } else if (!owner) {
+        c = fx__ctx_task_child(p->ctx, p->span);
+    }
     int rc = c != NULL ? t->fn(t, c) : FX_ENOMEM;
     if (rc != 0) {
         FX__MUST(pthread_mutex_lock(&s->mu));
@@ -183,8 +187,10 @@ static void run_task(fx__sched *s, fx_group *g, fx_task *t, bool owner)
             fx_ctx_cancel(p->ctx);
         }
     }
-    if (!owner && t->fx__ctx == NULL) fx_ctx_free(c);
-    else if (!owner) {   /* ready for the group's next worker task; wait frees it */
+    if (owner) return;
+    if (t->fx__ctx == NULL) {
+        fx_ctx_free(c);
+    } else {   /* ready for the group's next worker task; wait frees it */
         fx__record_init(c);
         c->span = p->span;
     }
@@ -477,6 +483,16 @@ int fx_group_init(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency)
     return fx_group_init_at(g, rt, ctx, concurrency, NULL, 0);
 }
 
+/* Appends t to g's queue (mu held, or g not visible to workers). */
+static void enqueue(grp *p, fx_task *t)
+{
+    if (p->tail != NULL) p->tail->fx__next = t;
+    else p->head = t;
+    p->tail = t;
+    p->outstanding++;
+    p->spawned++;
+}
+
 void fx_group_spawn(fx_group *g, fx_task *t)
 {
     grp *p = &g->fx__p;
@@ -488,19 +504,11 @@ void fx_group_spawn(fx_group *g, fx_task *t)
     if (p->mode != FX__GROUP_PARALLEL || !p->published) {
         /* Only the owner ever runs tasks of an inline group, and no worker
          * sees a group before fx_group_wait publishes it: no lock. */
-        if (p->tail != NULL) p->tail->fx__next = t;
-        else p->head = t;
-        p->tail = t;
-        p->outstanding++;
-        p->spawned++;
+        enqueue(p, t);
         return;
     }
     FX__MUST(pthread_mutex_lock(&s->mu));
-    if (p->tail != NULL) p->tail->fx__next = t;
-    else p->head = t;
-    p->tail = t;
-    p->outstanding++;
-    p->spawned++;
+    enqueue(p, t);
     /* Ready for a worker that looks, but no wake-up: the owner wakes one
      * when it starts running tasks (fx_group_wait), so a spawn loop makes no
      * system call, and tiny groups often finish before anyone is woken. */
@@ -520,6 +528,20 @@ static fx_ctx *inline_ctx(grp *p)
         return p->ctx;
     }
     return p->ctx != NULL ? p->ctx : p->parent;
+}
+
+/* The end of an inline group: the site notes a timed run, the caller's
+ * error record is put back unless the group failed (as if the work had run
+ * on a child), and a group context made meanwhile is freed. */
+static void end_inline(grp *p, bool failed)
+{
+    if (p->timed) note_time(p);
+    if (!failed) {
+        p->parent->error = p->saved_error;
+        p->parent->rec_state = (fx__rec_state)p->saved_state;
+    }
+    if (p->ctx != NULL) fx_ctx_free(p->ctx);
+    p->ctx = NULL;
 }
 
 /* Runs an inline group: every task on the owner, in spawn order (tasks
@@ -543,12 +565,7 @@ static int run_inline(fx_group *g)
         }
         p->outstanding--;
     }
-    if (p->timed) note_time(p);
-    if (p->failed == NULL) {
-        p->parent->error = p->saved_error;   /* as if the tasks had run on a child */
-        p->parent->rec_state = (fx__rec_state)p->saved_state;
-    }
-    if (p->ctx != NULL) fx_ctx_free(p->ctx);
+    end_inline(p, p->failed != NULL);
     return p->failed != NULL ? p->failed->rc : 0;
 }
 
@@ -557,16 +574,8 @@ bool fx_group_is_inline(const fx_group *g) { return g->fx__p.mode == FX__GROUP_I
 const fx_error *fx_group_end_inline(fx_group *g, int rc)
 {
     grp *p = &g->fx__p;
-    const fx_error *cause = NULL;
-    if (p->timed) note_time(p);
-    if (rc == 0) {
-        p->parent->error = p->saved_error;   /* as if the work had run on a child */
-        p->parent->rec_state = (fx__rec_state)p->saved_state;
-    } else {
-        cause = snapshot(p->parent, p->parent, rc);
-    }
-    if (p->ctx != NULL) fx_ctx_free(p->ctx);   /* made by a cancellation meanwhile */
-    p->ctx = NULL;
+    const fx_error *cause = rc != 0 ? snapshot(p->parent, p->parent, rc) : NULL;
+    end_inline(p, rc != 0);
     return cause;
 }
 
