@@ -127,10 +127,14 @@ E2E_LDFLAGS_flow_alloc := $(WRAP_MALLOC)
 # The tests and examples that use them get the flags here.
 OBS_LDLIBS := -lmicrohttpd -lcurl
 TEST_LDFLAGS_test_runtime_metrics := $(OBS_LDLIBS)
-TEST_LDFLAGS_test_runtime_otlp := $(OBS_LDLIBS) $(WRAP_MALLOC)
-E2E_LDFLAGS_obs_pipeline := $(OBS_LDLIBS)
+# The OTLP receiver the exporter's tests post to needs -lmicrohttpd: it is
+# linked into those two tests only, not into SUPPORT_OBJ.
+RECEIVER_OBJ := $(BUILD)/tests/support/otlp_receiver.o
+TEST_LDFLAGS_test_runtime_otlp := $(RECEIVER_OBJ) $(OBS_LDLIBS) $(WRAP_MALLOC)
+E2E_LDFLAGS_obs_pipeline := $(RECEIVER_OBJ) $(OBS_LDLIBS)
+$(BUILD)/tests/test_runtime_otlp $(BUILD)/tests/e2e/obs_pipeline/test: $(RECEIVER_OBJ)
 # ---- end of observability exporters
-SUPPORT_SRC := $(wildcard tests/support/*.c)
+SUPPORT_SRC := $(filter-out tests/support/otlp_receiver.c,$(wildcard tests/support/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(BUILD)/%.o)
 
 RT_TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_runtime_*.c))

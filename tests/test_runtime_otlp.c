@@ -9,14 +9,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fluxus/fluxus.h>
@@ -25,6 +21,7 @@
 
 #include "json.h"
 #include "malloc_count.h"
+#include "otlp_receiver.h"
 
 #define MS FX_TEST_MS
 
@@ -394,86 +391,11 @@ static void test_runtime_otlp_steady_state_allocates_nothing(void **state)
     remove(path);
 }
 
-/* ---- a small OTLP/HTTP receiver */
-
-typedef struct receiver {
-    struct MHD_Daemon *d;
-    int port;
-    pthread_mutex_t mu;
-    char *bodies[16];
-    int nbodies;
-    int bad;               /* requests that were not POST /v1/traces with JSON */
-    int status;            /* what to answer */
-} receiver;
-
-typedef struct upload {
-    char *data;
-    size_t len;
-} upload;
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *data, size_t *size, void **con_cls)
-{
-    (void)version;
-    receiver *r = cls;
-    upload *u = *con_cls;
-    if (u == NULL) {
-        *con_cls = calloc(1, sizeof *u);
-        return MHD_YES;
-    }
-    if (*size > 0) {
-        u->data = realloc(u->data, u->len + *size + 1);
-        memcpy(u->data + u->len, data, *size);
-        u->len += *size;
-        u->data[u->len] = '\0';
-        *size = 0;
-        return MHD_YES;
-    }
-    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-    pthread_mutex_lock(&r->mu);
-    if (strcmp(method, "POST") != 0 || strcmp(url, "/v1/traces") != 0 || ct == NULL ||
-        strcmp(ct, "application/json") != 0 || u->data == NULL || r->nbodies == 16) {
-        r->bad++;
-        free(u->data);
-    } else {
-        r->bodies[r->nbodies++] = u->data;
-    }
-    int status = r->status;
-    pthread_mutex_unlock(&r->mu);
-    free(u);
-    *con_cls = NULL;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(2, (void *)"{}", MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result ok = MHD_queue_response(c, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    return ok;
-}
-
-static void receiver_start(receiver *r, int status)
-{
-    memset(r, 0, sizeof *r);
-    pthread_mutex_init(&r->mu, NULL);
-    r->status = status;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    r->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, r,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_END);
-    assert_non_null(r->d);
-    r->port = MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_BIND_PORT)->port;
-    assert_true(r->port > 0);
-}
-
-static void receiver_stop(receiver *r)
-{
-    MHD_stop_daemon(r->d);
-    for (int i = 0; i < r->nbodies; i++) free(r->bodies[i]);
-    pthread_mutex_destroy(&r->mu);
-}
-
 static void test_runtime_otlp_posts_to_receiver_joining_a_trace(void **state)
 {
     (void)state;
-    receiver r;
-    receiver_start(&r, 200);
+    otlp_receiver r;
+    assert_true(otlp_receiver_start(&r, 200));
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", r.port);
     fx_clock *clk = fx_clock_fake_new(0);
@@ -530,14 +452,14 @@ static void test_runtime_otlp_posts_to_receiver_joining_a_trace(void **state)
     fx_runtime_free(rt);
     fx_otlp_free(otlp);
     fx_clock_free(clk);
-    receiver_stop(&r);
+    otlp_receiver_stop(&r);
 }
 
 static void test_runtime_otlp_unsampled_parent_exports_nothing(void **state)
 {
     (void)state;
-    receiver r;
-    receiver_start(&r, 200);
+    otlp_receiver r;
+    assert_true(otlp_receiver_start(&r, 200));
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/traces", r.port);
     fx_otlp *otlp = fx_otlp_new(&(fx_otlp_config){.endpoint = url});
@@ -557,14 +479,14 @@ static void test_runtime_otlp_unsampled_parent_exports_nothing(void **state)
     fx_ctx_free(ctx);
     fx_runtime_free(rt);
     fx_otlp_free(otlp);
-    receiver_stop(&r);
+    otlp_receiver_stop(&r);
 }
 
 static void test_runtime_otlp_full_queue_drops_and_counts(void **state)
 {
     (void)state;
-    receiver r;
-    receiver_start(&r, 503);              /* a collector that refuses everything */
+    otlp_receiver r;
+    assert_true(otlp_receiver_start(&r, 503));              /* a collector that refuses everything */
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d", r.port);
     /* batches only when full or after 60 s: the 10 spans below find a queue of 4 */
@@ -590,7 +512,7 @@ static void test_runtime_otlp_full_queue_drops_and_counts(void **state)
     spans_free(&s);
     fx_runtime_free(rt);
     fx_otlp_free(otlp);
-    receiver_stop(&r);
+    otlp_receiver_stop(&r);
 }
 
 static void test_runtime_otlp_trace_merges_into_observed_component(void **state)

@@ -12,19 +12,16 @@
 
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "obs_pipeline.h"
 
 #include "json.h"
+#include "otlp_receiver.h"
 
 enum { RUNS = 4, UPSTREAM_DOWN = 17 };
 
@@ -69,57 +66,6 @@ int sum_all(fx_ctx *ctx, const fx_slice_i64 *in, int64_t *out)
     *out = 0;
     for (size_t i = 0; i < in->len; i++) *out += in->ptr[i];
     return 0;
-}
-
-/* ---------------------------------------------------------------- OTLP receiver */
-
-typedef struct receiver {
-    struct MHD_Daemon *d;
-    int port;
-    pthread_mutex_t mu;
-    char *bodies[16];
-    int nbodies, bad;
-} receiver;
-
-typedef struct upload {
-    char *data;
-    size_t len;
-} upload;
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *data, size_t *size, void **con_cls)
-{
-    (void)version;
-    receiver *r = cls;
-    upload *u = *con_cls;
-    if (u == NULL) {
-        *con_cls = calloc(1, sizeof *u);
-        return MHD_YES;
-    }
-    if (*size > 0) {
-        u->data = realloc(u->data, u->len + *size + 1);
-        memcpy(u->data + u->len, data, *size);
-        u->len += *size;
-        u->data[u->len] = '\0';
-        *size = 0;
-        return MHD_YES;
-    }
-    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-    pthread_mutex_lock(&r->mu);
-    if (strcmp(method, "POST") != 0 || strcmp(url, "/v1/traces") != 0 || ct == NULL ||
-        strcmp(ct, "application/json") != 0 || u->data == NULL || r->nbodies == 16) {
-        r->bad++;
-        free(u->data);
-    } else {
-        r->bodies[r->nbodies++] = u->data;
-    }
-    pthread_mutex_unlock(&r->mu);
-    free(u);
-    *con_cls = NULL;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(2, (void *)"{}", MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_OK, resp);
-    MHD_destroy_response(resp);
-    return ok;
 }
 
 /* ---------------------------------------------------------------- scrape */
@@ -199,14 +145,8 @@ static int count_named(const spans *s, const char *name, const char *parent)
 static void test_obs_pipeline_prometheus_and_otlp(void **state)
 {
     (void)state;
-    receiver r = {0};
-    pthread_mutex_init(&r.mu, NULL);
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    r.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, &r, MHD_OPTION_SOCK_ADDR,
-                           (struct sockaddr *)&sa, MHD_OPTION_END);
-    assert_non_null(r.d);
-    r.port = MHD_get_daemon_info(r.d, MHD_DAEMON_INFO_BIND_PORT)->port;
+    otlp_receiver r;
+    assert_true(otlp_receiver_start(&r, 200));
     char url[96];
     snprintf(url, sizeof url, "http://127.0.0.1:%d", r.port);
 
@@ -336,9 +276,7 @@ static void test_obs_pipeline_prometheus_and_otlp(void **state)
     fx_otlp_free(otlp);
     fx_prometheus_free(prom);
     fx_clock_free(clk);
-    MHD_stop_daemon(r.d);
-    for (int i = 0; i < r.nbodies; i++) free(r.bodies[i]);
-    pthread_mutex_destroy(&r.mu);
+    otlp_receiver_stop(&r);
 }
 
 int main(void)
