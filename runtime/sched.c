@@ -28,15 +28,17 @@
  * are only hints; every decision is taken again under the lock.
  *
  * Running on the caller. A group whose concurrency is 1, or one started at
- * a site (fx_group_init_at) known to be cheap, runs INLINE: entirely on its
- * owner, in spawn order, with no lock, no worker and no group context
+ * a site (fx_group_init_at) where that was faster, runs INLINE: entirely on
+ * its owner, in spawn order, with no lock, no worker and no group context
  * until a task fails (the tasks run on the caller's ctx, whose error record
  * is set aside meanwhile). Every other group is PARALLEL. A site learns from
- * sampled runs, timed on the real clock: an unknown site's groups run in
- * parallel and are timed, and a site whose timed runs end within
- * FX_GROUP_INLINE_NS is cheap; a cheap site's inline runs are timed every
- * 64th (a second slow one in a row sends it back), an expensive site's
- * parallel runs every 16th.
+ * sampled runs, timed on the real clock: its first group runs in parallel;
+ * if that ended within FX_GROUP_INLINE_NS, one runs inline; from then on
+ * each group runs the way whose last timed run (scaled by the units) was
+ * faster, inline only within the budget. The preferred way is re-timed
+ * every 16th (parallel) or 64th (inline) run, the other every 64th, backing
+ * off to every 4096th while it keeps losing. All the arithmetic happens
+ * when a timed run ends (site_decide): choosing is a load and a compare.
  *
  * Nothing here allocates after the first spawn on a runtime (which starts
  * its threads): tasks, groups and the waiter's condition variable all live
@@ -58,10 +60,36 @@ struct fx__group_waiter {
 typedef struct fx__group_private grp;
 
 enum { FX__GROUP_PARALLEL, FX__GROUP_INLINE };
-/* A cheap site whose last timed inline run was over budget is on probation:
- * its next run is timed too, and only a second slow one in a row makes it
- * parallel (one preemption or page fault must not move it). */
-enum { SITE_UNKNOWN, SITE_CHEAP, SITE_PARALLEL, SITE_CHEAP_STRIKE };
+
+/* fx_group_site.fx__state: which timed runs the site has seen, how far its
+ * exploration of the way it does not prefer has backed off, and how many
+ * runs of a parallel burst are left. A timed run more than twice as slow
+ * (per unit) as the last one of its way is a strike: kept aside until the
+ * next timed run of that way confirms it (one preemption or page fault
+ * must not move a site). Parallel runs are learnt in bursts of
+ * SITE_BURST_RUNS, keeping the fastest: the first parallel run after a
+ * while on the caller finds the workers asleep, and pays for waking them. */
+enum {
+    SITE_INLINE_KNOWN = 1u << 0,    /* fx__cost_ns / fx__units: a run on the caller */
+    SITE_PAR_KNOWN = 1u << 1,       /* fx__par_ns / fx__par_units: a run on the workers */
+    SITE_INLINE_STRIKE = 1u << 2,   /* the last inline sample was slow, not taken */
+    SITE_PAR_STRIKE = 1u << 3,
+    SITE_DECIDED = 1u << 4,         /* the fx__inline_* / fx__explore_min fields are current */
+    SITE_BACKOFF_SHIFT = 8,         /* bits 8..11: explore every 64 << n runs */
+    SITE_BACKOFF_MAX = 6,           /* every 4096th at most */
+    SITE_BURST_SHIFT = 12,          /* bits 12..13: parallel runs left in a burst */
+    SITE_BURST_RUNS = 4,
+    SITE_EVERY_INLINE = 64,         /* the preferred way is timed this often */
+    SITE_EVERY_PARALLEL = 16,
+};
+
+/* What a timed run of a group is to its site (grp.explore). */
+enum {
+    EXPLORE_NO,                     /* the preferred way, or a probation run */
+    EXPLORE_ONE,                    /* one inline run of a site that prefers parallel */
+    EXPLORE_FIRST,                  /* the first run of a parallel burst: replaces */
+    EXPLORE_MORE,                   /* a later one: kept if faster */
+};
 
 /* ------------------------------------------------------------ ready list (mu held) */
 
@@ -359,39 +387,139 @@ static int64_t real_now(void) { return fx_clock_now(fx_clock_real()); }
 static unsigned site_load(const unsigned *v) { return __atomic_load_n(v, __ATOMIC_RELAXED); }
 static void site_store(unsigned *v, unsigned x) { __atomic_store_n(v, x, __ATOMIC_RELAXED); }
 
-/* How a site's next group runs (see fx_group_init_at); *timed: measure it. */
-static int choose_mode(const grp *p, int workers, fx_group_site *site, size_t units, bool *timed)
+/* Units as the site counts them: at least 1 (0 = unknown counts as 1). */
+static unsigned site_units(size_t units)
+{
+    return units == 0 ? 1u : units > UINT_MAX ? UINT_MAX : (unsigned)units;
+}
+
+/* ns per unit of a timed run kept in a site. */
+static double site_rate(const unsigned *cost, const unsigned *units)
+{
+    unsigned u = site_load(units);
+    return (double)site_load(cost) / (u > 0 ? u : 1);
+}
+
+/* The largest whole u with u * rate < limit (rate > 0), clamped. */
+static unsigned units_below(double limit, double rate)
+{
+    double q = limit / rate;
+    if (!(q > 0)) return 0;
+    if (q >= (double)UINT_MAX) return UINT_MAX;
+    unsigned m = (unsigned)q;
+    return (double)m == q && m > 0 ? m - 1 : m;
+}
+
+/* Works out, from the site's last times, up to how many units a group runs
+ * on the caller (fx__inline_max), up to how many it may (fx__inline_fit:
+ * within the budget), and from how many the workers may win
+ * (fx__explore_min). The inline time is taken to grow with the units; the
+ * parallel one not to shrink below the last run's (its hand-off does not)
+ * and to grow beyond it. */
+static void site_decide(fx_group_site *site, unsigned st)
+{
+    const double budget = FX_GROUP_INLINE_NS;
+    double par_cost = site_load(&site->fx__par_ns);
+    double par_rate = site_rate(&site->fx__par_ns, &site->fx__par_units);
+    if (!(st & SITE_INLINE_KNOWN)) {
+        /* Worth a try only if even the workers were within the budget. */
+        unsigned fit = (st & SITE_PAR_KNOWN) && par_cost < budget ? units_below(budget, par_rate) : 0;
+        site_store(&site->fx__inline_fit, fit);
+        site_store(&site->fx__inline_max, 0);
+        site_store(&site->fx__explore_min, 0);
+        return;
+    }
+    double rate = site_rate(&site->fx__cost_ns, &site->fx__units);
+    unsigned fit = units_below(budget, rate);
+    unsigned max = fit, explore_min = 0;
+    if (st & SITE_PAR_KNOWN) {
+        /* inline u * rate against par_cost * max(u, par_units) / par_units */
+        unsigned beats = rate < par_rate ? UINT_MAX : units_below(par_cost, rate);
+        if (beats < max) max = beats;
+        /* 4 * u * rate >= that, for exploring */
+        if (4.0 * rate < par_rate) explore_min = UINT_MAX;
+        else if ((explore_min = units_below(par_cost, 4.0 * rate)) < UINT_MAX) explore_min++;
+    }
+    site_store(&site->fx__inline_fit, fit);
+    site_store(&site->fx__inline_max, max);
+    site_store(&site->fx__explore_min, explore_min);
+}
+
+/* The first of SITE_BURST_RUNS timed parallel runs (choose_mode). */
+static int start_burst(fx_group_site *site, unsigned st, bool *timed, int *explore)
+{
+    site_store(&site->fx__state, st | (SITE_BURST_RUNS - 1u) << SITE_BURST_SHIFT);
+    *timed = true;
+    *explore = EXPLORE_FIRST;
+    return FX__GROUP_PARALLEL;
+}
+
+/* How a site's next group runs (see fx_group_init_at); *timed: measure it,
+ * *explore: why (EXPLORE_*). Everything costly is worked out when a timed
+ * run ends (site_decide): here only loads, a comparison and the sampling
+ * counters. */
+static int choose_mode(const grp *p, int workers, fx_group_site *site, size_t units, bool *timed,
+                       int *explore)
 {
     *timed = false;
+    *explore = EXPLORE_NO;
     if (p->limit == 1 || workers == 0) return FX__GROUP_INLINE;
     if (site == NULL) return FX__GROUP_PARALLEL;
     unsigned run = site_load(&site->fx__runs);
     site_store(&site->fx__runs, run + 1);   /* a lost update only shifts the sampling */
-    unsigned state = site_load(&site->fx__state);
-    switch (state) {
-    case SITE_CHEAP:
-    case SITE_CHEAP_STRIKE: {
-        /* Scaled by the units (a map over more items); no division. */
-        uint64_t cost = site_load(&site->fx__cost_ns), was = site_load(&site->fx__units);
-        uint64_t budget = FX_GROUP_INLINE_NS;
-        if (units > 0 && was > 0) {
-            cost *= units;
-            budget *= was;
-        }
-        if (cost >= budget) {
-            *timed = true;
-            return FX__GROUP_PARALLEL;
-        }
-        *timed = state == SITE_CHEAP_STRIKE || run % 64 == 0;
-        return FX__GROUP_INLINE;
-    }
-    case SITE_PARALLEL:
-        *timed = run % 16 == 0;
-        return FX__GROUP_PARALLEL;
-    default:
+    unsigned st = site_load(&site->fx__state);
+    if (st >> SITE_BURST_SHIFT & 3u) {   /* a burst goes on */
+        site_store(&site->fx__state, st - (1u << SITE_BURST_SHIFT));
         *timed = true;
+        *explore = EXPLORE_MORE;
         return FX__GROUP_PARALLEL;
     }
+    if (!(st & (SITE_INLINE_KNOWN | SITE_PAR_KNOWN)))   /* a new site: the workers first */
+        return start_burst(site, st, timed, explore);
+    if (!(st & SITE_DECIDED)) {   /* times set by someone else (a test) */
+        site_decide(site, st);
+        st |= SITE_DECIDED;
+        site_store(&site->fx__state, st);
+    }
+    unsigned u = site_units(units);
+    bool pick_inline = (st & SITE_INLINE_KNOWN) && u <= site_load(&site->fx__inline_max);
+    unsigned strike = pick_inline ? SITE_INLINE_STRIKE : SITE_PAR_STRIKE;
+    unsigned every = pick_inline ? SITE_EVERY_INLINE : SITE_EVERY_PARALLEL;
+    if ((st & strike) || run % every == 0) {
+        *timed = true;
+        return pick_inline ? FX__GROUP_INLINE : FX__GROUP_PARALLEL;
+    }
+    /* The other way, at once while it is unknown, then now and then, while
+     * it may win: on the caller only within the inline budget, on the
+     * workers only while the caller takes at least a quarter of their time
+     * (else no hand-off could make up for it). */
+    unsigned other_known = pick_inline ? SITE_PAR_KNOWN : SITE_INLINE_KNOWN;
+    bool plausible = pick_inline ? !(st & SITE_PAR_KNOWN) || u >= site_load(&site->fx__explore_min)
+                                 : u <= site_load(&site->fx__inline_fit);
+    unsigned interval = (unsigned)SITE_EVERY_INLINE << (st >> SITE_BACKOFF_SHIFT & 15u);
+    if (!plausible || ((st & other_known) && run % interval != interval - 1))
+        return pick_inline ? FX__GROUP_INLINE : FX__GROUP_PARALLEL;
+    if (pick_inline) return start_burst(site, st, timed, explore);
+    *timed = true;
+    *explore = EXPLORE_ONE;
+    return FX__GROUP_INLINE;
+}
+
+/* Takes a timed run of `took` ns over u units into one way's pair (cost,
+ * units): a first run of a burst replaces it, a later one only when it is
+ * faster, any other only when it is no first strike. */
+static unsigned note_sample(unsigned st, unsigned known, unsigned strike, unsigned *cost,
+                            unsigned *units, int64_t took, unsigned u, int explore)
+{
+    unsigned t = took < 1 ? 1u : took > UINT_MAX ? UINT_MAX : (unsigned)took;
+    if ((st & known) && explore != EXPLORE_FIRST) {
+        double old_rate = site_rate(cost, units), rate = (double)t / u;
+        if (explore == EXPLORE_MORE && rate >= old_rate) return st;
+        if (explore != EXPLORE_MORE && !(st & strike) && rate > 2.0 * old_rate) return st | strike;
+    }
+    site_store(cost, t);
+    site_store(units, u);
+    return (st | known) & ~strike;
 }
 
 /* A timed run of a site ends: what it took decides the site's next runs. */
@@ -399,15 +527,28 @@ static void note_time(const grp *p)
 {
     int64_t took = real_now() - p->start_ns;
     fx_group_site *site = p->site;
-    if (took < FX_GROUP_INLINE_NS) {
-        site_store(&site->fx__cost_ns, (unsigned)(took > 0 ? took : 0));
-        site_store(&site->fx__units, p->units > UINT_MAX ? UINT_MAX : (unsigned)p->units);
-        site_store(&site->fx__state, SITE_CHEAP);
-    } else if (p->mode == FX__GROUP_INLINE && site_load(&site->fx__state) == SITE_CHEAP) {
-        site_store(&site->fx__state, SITE_CHEAP_STRIKE);
-    } else {
-        site_store(&site->fx__state, SITE_PARALLEL);
+    unsigned u = site_units(p->units);
+    unsigned st = site_load(&site->fx__state);
+    if (p->mode == FX__GROUP_INLINE)
+        st = note_sample(st, SITE_INLINE_KNOWN, SITE_INLINE_STRIKE, &site->fx__cost_ns,
+                         &site->fx__units, took, u, p->explore);
+    else
+        st = note_sample(st, SITE_PAR_KNOWN, SITE_PAR_STRIKE, &site->fx__par_ns,
+                         &site->fx__par_units, took, u, p->explore);
+    site_decide(site, st);
+    /* At the end of an exploration: one that lost again backs off; a
+     * change of preference (the explored way won, or the preferred one
+     * lost) explores often again. */
+    bool now_inline = (st & SITE_INLINE_KNOWN) && u <= site_load(&site->fx__inline_max);
+    bool ran_preferred = (p->mode == FX__GROUP_INLINE) == now_inline;
+    bool exploring = p->explore != EXPLORE_NO;
+    unsigned shift = st >> SITE_BACKOFF_SHIFT & 15u;
+    if (!exploring || !(st >> SITE_BURST_SHIFT & 3u)) {
+        if (exploring && !ran_preferred) shift = shift < SITE_BACKOFF_MAX ? shift + 1 : shift;
+        else if (exploring || !ran_preferred) shift = 0;
     }
+    st = (st & ~(15u << SITE_BACKOFF_SHIFT)) | shift << SITE_BACKOFF_SHIFT;
+    site_store(&site->fx__state, st | SITE_DECIDED);
 }
 
 int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
@@ -434,6 +575,7 @@ int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
     p->units = units;
     p->start_ns = 0;
     p->cancel_req = p->timed = false;
+    p->explore = 0;
     p->saved_error = NULL;
     p->saved_state = 0;
     p->events = 0;
@@ -441,7 +583,9 @@ int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
     if (ctx == NULL) return FX_EINVAL;
     int workers = threads_of(p->sched);
     bool timed;
-    p->mode = choose_mode(p, workers, site, units, &timed);
+    int explore;
+    p->mode = choose_mode(p, workers, site, units, &timed, &explore);
+    p->explore = explore;
     if (timed) {
         p->timed = true;
         p->start_ns = real_now();

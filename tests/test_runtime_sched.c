@@ -479,7 +479,29 @@ static void test_runtime_sched_group_cancel(void **state)
 
 /* ------------------------------------------------------------ call sites */
 
-enum { SITE_CHEAP = 1, SITE_PARALLEL = 2, SITE_CHEAP_STRIKE = 3 };   /* fx_group_site.fx__state (sched.c) */
+/* fx_group_site.fx__state bits (sched.c) */
+enum { SITE_INLINE_KNOWN = 1, SITE_PAR_KNOWN = 2, SITE_INLINE_STRIKE = 4, SITE_BURST_SHIFT = 12 };
+
+/* A site that has timed both ways: inline_ns for in_units on the caller,
+ * par_ns for par_units on the workers; `runs` groups started there (no
+ * multiple of 16 or 64 is a timed refresh, 63 mod 64 an exploration). */
+static fx_group_site learnt_site(unsigned runs, unsigned inline_ns, unsigned in_units, unsigned par_ns,
+                                 unsigned par_units)
+{
+    return (fx_group_site){ .fx__runs = runs, .fx__state = SITE_INLINE_KNOWN | SITE_PAR_KNOWN,
+                            .fx__cost_ns = inline_ns, .fx__units = in_units,
+                            .fx__par_ns = par_ns, .fx__par_units = par_units };
+}
+
+/* Starts and ends an empty group at site: true when it ran on the caller. */
+static bool ran_inline(fx_runtime *rt, fx_ctx *ctx, fx_group_site *site, size_t units)
+{
+    fx_group g;
+    assert_int_equal(fx_group_init_at(&g, rt, ctx, 0, site, units), 0);
+    bool on_caller = fx_group_ctx(&g) == ctx;
+    assert_int_equal(fx_group_wait(&g), 0);
+    return on_caller;
+}
 
 typedef struct where_task {
     fx_task task;
@@ -519,7 +541,7 @@ static void test_runtime_sched_cheap_site_runs_on_the_caller(void **state)
     assert_int_equal(fx_fail(ctx, 99, "earlier"), 99);
     const fx_error *before = fx_ctx_error(ctx);
     /* runs = 1: no run of this test is one of the site's timed ones */
-    fx_group_site site = { .fx__runs = 1, .fx__state = SITE_CHEAP, .fx__cost_ns = 100, .fx__units = 8 };
+    fx_group_site site = learnt_site(1, 100, 8, 5000, 8);
     for (int round = 0; round < 10; round++) {
         where_task tasks[8] = { 0 };
         fx_group g;
@@ -536,7 +558,8 @@ static void test_runtime_sched_cheap_site_runs_on_the_caller(void **state)
         assert_ptr_equal(fx_ctx_error(ctx), before);
         assert_int_equal(fx_ctx_error(ctx)->code, 99);
     }
-    assert_int_equal(site.fx__state, SITE_CHEAP);
+    assert_int_equal(site.fx__cost_ns, 100);   /* untimed: the site learnt nothing new */
+    assert_int_equal(site.fx__runs, 11);
     fx_ctx_free(ctx);
     fx_runtime_free(rt);
 }
@@ -548,7 +571,7 @@ static void test_runtime_sched_cheap_site_failure(void **state)
     (void)state;
     fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 2 });
     fx_ctx *ctx = fx_ctx_new();
-    fx_group_site site = { .fx__runs = 1, .fx__state = SITE_CHEAP, .fx__cost_ns = 100, .fx__units = 4 };
+    fx_group_site site = learnt_site(1, 100, 4, 5000, 4);
     where_task tasks[4] = { [1] = { .fail_code = 42 } };
     fx_group g;
     assert_int_equal(fx_group_init_at(&g, rt, ctx, 3, &site, 4), 0);
@@ -589,7 +612,7 @@ static void test_runtime_sched_inline_choice(void **state)
     assert_int_equal(fx_group_wait(&g), 0);
     for (int i = 0; i < 16; i++) assert_int_equal(tasks[i].out, (int64_t)i * i);
 
-    fx_group_site site = { .fx__runs = 1, .fx__state = SITE_CHEAP, .fx__cost_ns = 3000, .fx__units = 10 };
+    fx_group_site site = learnt_site(1, 3000, 10, 6000, 10);
     assert_int_equal(fx_group_init_at(&g, rt, ctx, 0, &site, 10), 0);   /* 3 us: inline */
     assert_ptr_equal(fx_group_ctx(&g), ctx);
     assert_int_equal(fx_group_wait(&g), 0);
@@ -602,15 +625,15 @@ static void test_runtime_sched_inline_choice(void **state)
     fx_runtime_free(rt);
 }
 
-/* A cheap site's timed run that takes longer than the budget makes the
- * site expensive: its next groups go to the workers. And an unknown
- * site's first group runs in parallel. */
+/* A site's timed inline run that takes longer than the budget sends its
+ * next groups to the workers, but only once a second timed run confirms
+ * it. And a new site's first groups run in parallel: a burst of four. */
 static void test_runtime_sched_site_learns_expensive(void **state)
 {
     (void)state;
     fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 2 });
     fx_ctx *ctx = fx_ctx_new();
-    fx_group_site site = { .fx__runs = 0, .fx__state = SITE_CHEAP, .fx__cost_ns = 100, .fx__units = 2 };
+    fx_group_site site = learnt_site(0, 100, 2, 5000, 2);
     where_task tasks[2] = { [0] = { .sleep_ns = 2 * MS }, [1] = { .sleep_ns = 2 * MS } };
     fx_group g;
     /* Two slow timed runs in a row: one alone only puts the site on
@@ -620,16 +643,68 @@ static void test_runtime_sched_site_learns_expensive(void **state)
         assert_ptr_equal(fx_group_ctx(&g), ctx);
         spawn_where(&g, tasks, 2);
         assert_int_equal(fx_group_wait(&g), 0);
-        assert_int_equal(site.fx__state, strike == 0 ? SITE_CHEAP_STRIKE : SITE_PARALLEL);
+        if (strike == 0) {
+            assert_true(site.fx__state & SITE_INLINE_STRIKE);
+            assert_int_equal(site.fx__cost_ns, 100);
+        } else {
+            assert_false(site.fx__state & SITE_INLINE_STRIKE);
+            assert_true(site.fx__cost_ns >= 4 * MS);   /* two 2 ms tasks, one after the other */
+        }
     }
-    assert_int_equal(fx_group_init_at(&g, rt, ctx, 0, &site, 2), 0);
-    assert_ptr_not_equal(fx_group_ctx(&g), ctx);
-    assert_int_equal(fx_group_wait(&g), 0);
+    assert_false(ran_inline(rt, ctx, &site, 2));
 
     fx_group_site fresh = { 0 };
-    assert_int_equal(fx_group_init_at(&g, rt, ctx, 0, &fresh, 2), 0);
-    assert_ptr_not_equal(fx_group_ctx(&g), ctx);
-    assert_int_equal(fx_group_wait(&g), 0);
+    for (int i = 0; i < 4; i++) assert_false(ran_inline(rt, ctx, &fresh, 2));
+    assert_true(fresh.fx__state & SITE_PAR_KNOWN);
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
+/* Where the workers were faster, groups of that size go to them, and
+ * smaller ones (whose time on the caller is below the workers' hand-off)
+ * stay on the caller; now and then one runs on the caller again, timed,
+ * in case that changed. */
+static void test_runtime_sched_site_prefers_the_faster_way(void **state)
+{
+    (void)state;
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 2 });
+    fx_ctx *ctx = fx_ctx_new();
+    /* 170 ns per unit on the caller, 1.5 us for 10 units on the workers */
+    fx_group_site site = learnt_site(1, 1700, 10, 1500, 10);
+    assert_false(ran_inline(rt, ctx, &site, 10));
+    assert_true(ran_inline(rt, ctx, &site, 5));     /* 850 ns < 1.5 us */
+    assert_false(ran_inline(rt, ctx, &site, 100));  /* past the inline budget */
+    site.fx__runs = 63;                             /* an exploring run */
+    assert_true(ran_inline(rt, ctx, &site, 10));
+    assert_int_equal(site.fx__runs, 64);
+    /* Beyond the inline budget the caller is never tried. */
+    fx_group_site big = learnt_site(63, 1700, 10, 1500, 10);
+    assert_false(ran_inline(rt, ctx, &big, 1000));
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
+/* A site that prefers the caller tries the workers now and then, in a
+ * burst of four timed parallel runs (the first one may find them asleep),
+ * but only while its time on the caller is within 4x of theirs. */
+static void test_runtime_sched_site_explores_the_workers(void **state)
+{
+    (void)state;
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 2 });
+    fx_ctx *ctx = fx_ctx_new();
+    fx_group_site site = learnt_site(62, 1000, 10, 1200, 10);
+    assert_true(ran_inline(rt, ctx, &site, 10));    /* run 62 */
+    for (int i = 0; i < 4; i++) {                   /* runs 63..66 */
+        assert_false(ran_inline(rt, ctx, &site, 10));
+        assert_int_equal(site.fx__state >> SITE_BURST_SHIFT & 3u, (unsigned)(3 - i));
+    }
+    /* 30 ns on the caller against 1.2 us on the workers: never tried */
+    fx_group_site tiny = learnt_site(62, 30, 3, 1200, 3);
+    for (int i = 0; i < 200; i++) {
+        if (tiny.fx__runs % 64 == 0) tiny.fx__runs++;   /* skip the timed refreshes */
+        assert_true(ran_inline(rt, ctx, &tiny, 3));
+    }
+    assert_int_equal(tiny.fx__par_ns, 1200);
     fx_ctx_free(ctx);
     fx_runtime_free(rt);
 }
@@ -689,6 +764,8 @@ int main(void)
         cmocka_unit_test(test_runtime_sched_cheap_site_failure),
         cmocka_unit_test(test_runtime_sched_inline_choice),
         cmocka_unit_test(test_runtime_sched_site_learns_expensive),
+        cmocka_unit_test(test_runtime_sched_site_prefers_the_faster_way),
+        cmocka_unit_test(test_runtime_sched_site_explores_the_workers),
         cmocka_unit_test(test_runtime_sched_cancel_inline_group),
     };
     return cmocka_run_group_tests_name("runtime_sched", tests, NULL, NULL);

@@ -145,6 +145,7 @@ struct fx_group {
         int64_t start_ns;                /* a timed run: when it started (real clock) */
         bool cancel_req;                 /* atomic: cancelled before an inline group had a ctx */
         bool timed;                      /* a sampled run: its time is noted in site */
+        int explore;                     /* ... and why (sched.c) */
         fx_error *saved_error;           /* INLINE: the parent's record, put back after */
         int saved_state;
         unsigned events;                 /* bumped (atomically, under the lock) when
@@ -156,17 +157,23 @@ struct fx_group {
 
 /* A call site that starts groups again and again (a map or fanout in a
  * pipeline instance): the scheduler remembers there how long the site's
- * groups take, and runs the cheap ones on the calling thread alone — no
- * lock, no group context, no worker woken — because handing a task of a
+ * groups take on the calling thread alone and on the workers, and runs
+ * each group the way that was faster — a cheap one on the caller alone (no
+ * lock, no group context, no worker woken), because handing a task of a
  * few hundred nanoseconds to another core costs more than running it.
  * Zero-initialize it and keep it as long as the site exists; any number of
  * threads may use one site at once (its fields are relaxed atomics, and
  * only hints: a stale value costs speed, never correctness). Private. */
 struct fx_group_site {
     unsigned fx__runs;          /* groups started here */
-    unsigned fx__state;         /* unknown, cheap, parallel */
+    unsigned fx__state;         /* which times are known, strikes, exploring (sched.c) */
     unsigned fx__cost_ns;       /* the last run measured on the caller alone */
     unsigned fx__units;         /* ... and its work units */
+    unsigned fx__par_ns;        /* the last run measured on the workers */
+    unsigned fx__par_units;     /* ... and its work units */
+    unsigned fx__inline_max;    /* groups of up to this many units run on the caller */
+    unsigned fx__inline_fit;    /* ... and up to this many may: worth a timed try */
+    unsigned fx__explore_min;   /* from this many the workers may win: worth a try */
 };
 
 /* Starts a group of tasks on rt (NULL = the default runtime) under ctx:
@@ -180,13 +187,18 @@ int fx_group_init(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency);
  * unknown), which lets the scheduler run it on the calling thread alone:
  *  - a group with concurrency 1, or on a runtime without workers, always
  *    runs on the caller;
- *  - a site's groups run on the workers and are timed (every 16th) until
- *    one ends within FX_GROUP_INLINE_NS of the real clock: the site is
- *    then cheap, and its groups run on the caller — in spawn order, with
- *    no lock and, until a task fails, on ctx itself (its error record is
- *    set aside and put back) — unless the units grew enough to pass the
- *    budget; every 64th is timed, and two in a row past the budget make
- *    the site expensive again.
+ *  - a site's first group runs on the workers, timed on the real clock;
+ *    once a parallel run ends within FX_GROUP_INLINE_NS, one group runs
+ *    on the caller, timed too. From then on each group runs the way whose
+ *    last timed run, scaled by the units, was faster, the caller alone
+ *    only while that stays within FX_GROUP_INLINE_NS. On the caller, tasks
+ *    run in spawn order, with no lock and, until a task fails, on ctx
+ *    itself (its error record is set aside and put back).
+ *  - the chosen way is timed again every 16th run (on the workers) or
+ *    64th (on the caller), the other way now and then (every 64th run,
+ *    backing off to every 4096th while it keeps losing); a timed run more
+ *    than twice as slow as the last one counts only when the next timed
+ *    run of that way confirms it (one preemption must not move a site).
  * A group run on the caller calls every task exactly once; after the first
  * failure the rest run on a cancelled group context, as always. Because
  * concurrency is a maximum, tasks of a group must not wait for one
