@@ -37,7 +37,8 @@
  * each group runs the way whose last timed run (scaled by the units) was
  * faster, inline only within the budget. The preferred way is re-timed
  * every 16th (parallel) or 64th (inline) run, the other every 64th, backing
- * off to every 4096th while it keeps losing. All the arithmetic happens
+ * off to every 4096th while it keeps losing (and never so often that the
+ * tries cost more than about 1%). All the arithmetic happens
  * when a timed run ends (site_decide): choosing is a load and a compare.
  *
  * Nothing here allocates after the first spawn on a runtime (which starts
@@ -68,7 +69,9 @@ enum { FX__GROUP_PARALLEL, FX__GROUP_INLINE };
  * next timed run of that way confirms it (one preemption or page fault
  * must not move a site). Parallel runs are learnt in bursts of
  * SITE_BURST_RUNS, keeping the fastest: the first parallel run after a
- * while on the caller finds the workers asleep, and pays for waking them. */
+ * while on the caller finds the workers asleep, and pays for waking them.
+ * Exploring costs what the losing way loses: the interval is kept long
+ * enough (the floor) that this stays near 1% of the site's time. */
 enum {
     SITE_INLINE_KNOWN = 1u << 0,    /* fx__cost_ns / fx__units: a run on the caller */
     SITE_PAR_KNOWN = 1u << 1,       /* fx__par_ns / fx__par_units: a run on the workers */
@@ -79,6 +82,7 @@ enum {
     SITE_BACKOFF_MAX = 6,           /* every 4096th at most */
     SITE_BURST_SHIFT = 12,          /* bits 12..13: parallel runs left in a burst */
     SITE_BURST_RUNS = 4,
+    SITE_FLOOR_SHIFT = 14,          /* bits 14..16: the back-off never below this */
     SITE_EVERY_INLINE = 64,         /* the preferred way is timed this often */
     SITE_EVERY_PARALLEL = 16,
 };
@@ -412,11 +416,11 @@ static unsigned units_below(double limit, double rate)
 
 /* Works out, from the site's last times, up to how many units a group runs
  * on the caller (fx__inline_max), up to how many it may (fx__inline_fit:
- * within the budget), and from how many the workers may win
- * (fx__explore_min). The inline time is taken to grow with the units; the
- * parallel one not to shrink below the last run's (its hand-off does not)
- * and to grow beyond it. */
-static void site_decide(fx_group_site *site, unsigned st)
+ * within the budget), from how many the workers may win (fx__explore_min),
+ * and the back-off floor; returns st with that floor. The inline time is
+ * taken to grow with the units; the parallel one not to shrink below the
+ * last run's (its hand-off does not) and to grow beyond it. */
+static unsigned site_decide(fx_group_site *site, unsigned st)
 {
     const double budget = FX_GROUP_INLINE_NS;
     double par_cost = site_load(&site->fx__par_ns);
@@ -427,7 +431,7 @@ static void site_decide(fx_group_site *site, unsigned st)
         site_store(&site->fx__inline_fit, fit);
         site_store(&site->fx__inline_max, 0);
         site_store(&site->fx__explore_min, 0);
-        return;
+        return st & ~(7u << SITE_FLOOR_SHIFT);
     }
     double rate = site_rate(&site->fx__cost_ns, &site->fx__units);
     unsigned fit = units_below(budget, rate);
@@ -436,13 +440,22 @@ static void site_decide(fx_group_site *site, unsigned st)
         /* inline u * rate against par_cost * max(u, par_units) / par_units */
         unsigned beats = rate < par_rate ? UINT_MAX : units_below(par_cost, rate);
         if (beats < max) max = beats;
-        /* 4 * u * rate >= that, for exploring */
-        if (4.0 * rate < par_rate) explore_min = UINT_MAX;
-        else if ((explore_min = units_below(par_cost, 4.0 * rate)) < UINT_MAX) explore_min++;
+        /* 2 * u * rate >= that, for exploring */
+        if (2.0 * rate < par_rate) explore_min = UINT_MAX;
+        else if ((explore_min = units_below(par_cost, 2.0 * rate)) < UINT_MAX) explore_min++;
     }
     site_store(&site->fx__inline_fit, fit);
     site_store(&site->fx__inline_max, max);
     site_store(&site->fx__explore_min, explore_min);
+    /* A try of the losing way (a burst, at worst) costs SITE_BURST_RUNS *
+     * (ratio - 1) runs of the winner: every 100 times that many runs. */
+    unsigned floor = 0;
+    if ((st & SITE_PAR_KNOWN) && rate > 0 && par_rate > 0) {
+        double ratio = rate > par_rate ? rate / par_rate : par_rate / rate;
+        double runs = 100.0 * SITE_BURST_RUNS * (ratio - 1.0);
+        while (floor < SITE_BACKOFF_MAX && (double)((unsigned)SITE_EVERY_INLINE << floor) < runs) floor++;
+    }
+    return (st & ~(7u << SITE_FLOOR_SHIFT)) | floor << SITE_FLOOR_SHIFT;
 }
 
 /* The first of SITE_BURST_RUNS timed parallel runs (choose_mode). */
@@ -477,8 +490,7 @@ static int choose_mode(const grp *p, int workers, fx_group_site *site, size_t un
     if (!(st & (SITE_INLINE_KNOWN | SITE_PAR_KNOWN)))   /* a new site: the workers first */
         return start_burst(site, st, timed, explore);
     if (!(st & SITE_DECIDED)) {   /* times set by someone else (a test) */
-        site_decide(site, st);
-        st |= SITE_DECIDED;
+        st = site_decide(site, st) | SITE_DECIDED;
         site_store(&site->fx__state, st);
     }
     unsigned u = site_units(units);
@@ -491,12 +503,13 @@ static int choose_mode(const grp *p, int workers, fx_group_site *site, size_t un
     }
     /* The other way, at once while it is unknown, then now and then, while
      * it may win: on the caller only within the inline budget, on the
-     * workers only while the caller takes at least a quarter of their time
-     * (else no hand-off could make up for it). */
+     * workers only while the caller takes at least half their time (else
+     * no hand-off could make up for it). */
     unsigned other_known = pick_inline ? SITE_PAR_KNOWN : SITE_INLINE_KNOWN;
     bool plausible = pick_inline ? !(st & SITE_PAR_KNOWN) || u >= site_load(&site->fx__explore_min)
                                  : u <= site_load(&site->fx__inline_fit);
-    unsigned interval = (unsigned)SITE_EVERY_INLINE << (st >> SITE_BACKOFF_SHIFT & 15u);
+    unsigned shift = st >> SITE_BACKOFF_SHIFT & 15u, floor = st >> SITE_FLOOR_SHIFT & 7u;
+    unsigned interval = (unsigned)SITE_EVERY_INLINE << (shift > floor ? shift : floor);
     if (!plausible || ((st & other_known) && run % interval != interval - 1))
         return pick_inline ? FX__GROUP_INLINE : FX__GROUP_PARALLEL;
     if (pick_inline) return start_burst(site, st, timed, explore);
@@ -535,7 +548,7 @@ static void note_time(const grp *p)
     else
         st = note_sample(st, SITE_PAR_KNOWN, SITE_PAR_STRIKE, &site->fx__par_ns,
                          &site->fx__par_units, took, u, p->explore);
-    site_decide(site, st);
+    st = site_decide(site, st);
     /* At the end of an exploration: one that lost again backs off; a
      * change of preference (the explored way won, or the preferred one
      * lost) explores often again. */

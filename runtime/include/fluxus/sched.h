@@ -195,8 +195,9 @@ int fx_group_init(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency);
  *    run in spawn order, with no lock and, until a task fails, on ctx
  *    itself (its error record is set aside and put back).
  *  - the chosen way is timed again every 16th run (on the workers) or
- *    64th (on the caller), the other way now and then (every 64th run,
- *    backing off to every 4096th while it keeps losing); a timed run more
+ *    64th (on the caller), the other way now and then while it may win
+ *    (every 64th run or fewer, so that trying costs about 1%, backing off
+ *    to every 4096th while it keeps losing); a timed run more
  *    than twice as slow as the last one counts only when the next timed
  *    run of that way confirms it (one preemption must not move a site).
  * A group run on the caller calls every task exactly once; after the first
