@@ -365,10 +365,46 @@ static void put_batch_start(Gen *g, const Comp *k)
            "            rc = fx__ctx_fail(ctx, %s);\n"
            "            break;\n"
            "        }\n"
-           "        if (FX_UNLIKELY(fx_runtime_observed(p->rt)))\n"
+           "        if (FX_UNLIKELY(observed))\n"
            "            fx_observe_event(p->rt, ctx, &(fx_event){.kind = FX_EVENT_BUFFER_BATCH,\n"
            "                .component = %s, .value = (int64_t)len, .index = (int)off});\n",
         lit(g, k->label), comp_entry(g, k));
+}
+
+/* `rc = BATCH(p, ctx, from, to);` at indent 8, right after put_batch_start:
+ * an unobserved instance calls the part's plain variant, or, when the part
+ * is a stage, its C function itself (the part's own first act would be the
+ * context check just made); an observed one the variant with the events. */
+static void put_batch_call(Gen *g, const Comp *part, const char *from, const char *to)
+{
+    Variant saved = g->variant;
+    g->variant = VARIANT_OBSERVED;
+    const char *observed_fn = comp_fn(g, part);
+    g->variant = VARIANT_PLAIN;
+    const char *plain_fn = comp_fn(g, part);
+    g->variant = saved;
+    if (part->op == OP_STAGE) {
+        const Decl *d = part->decl;
+        put(g, "        if (FX_LIKELY(!observed)) {   /* the stage itself: ctx was checked just now */\n");
+        line_fx(g, part->loc);
+        if (d->state != NULL)
+            put(g, "            rc = %s(ctx, p->state.%s, %s, %s);\n", cg_call(g, d->cfunc), d->name, from, to);
+        else
+            put(g, "            rc = %s(ctx, %s, %s);\n", cg_call(g, d->cfunc), from, to);
+        line_back(g);
+        put(g, "            if (FX_UNLIKELY(rc != 0))\n"
+               "                rc = fx__stage_fail(ctx, rc, %s);\n"
+               "        } else {\n"
+               "            rc = %s(p, ctx, %s, %s);\n"
+               "        }\n",
+            lit(g, part->label), observed_fn, from, to);
+    } else if (strcmp(plain_fn, observed_fn) != 0) {
+        put(g, "        rc = FX_LIKELY(!observed) ? %s(p, ctx, %s, %s)\n"
+               "                                  : %s(p, ctx, %s, %s);\n",
+            plain_fn, from, to, observed_fn, from, to);
+    } else {
+        put(g, "        rc = %s(p, ctx, %s, %s);\n", plain_fn, from, to);
+    }
 }
 
 /* A failed batch: FX_EBUFFER, index = the batch offset, cause = its error. */
@@ -389,44 +425,48 @@ static void put_batch_fail(Gen *g, const Comp *k)
  * the one before, the first right after a one-byte mark taken before the
  * first batch (so all of them are this run's arena memory), they already
  * are that array, and the result is a view of them instead of a copy. */
+/* Up to this many batches, buffer keeps their outputs on its stack. */
+enum { BUFFER_FEW = 16 };
+
 static void body_buffer(Gen *g, const Comp *k)
 {
     const Type *outs = k->out;
     put(g, "    const size_t size = %lld, n = in->len;\n", int_opt(k, "size", 1));
     put(g, "    const size_t nbatches = (n + size - 1) / size;\n");
-    put(g, "    %s = NULL;   /* each batch's output, in order */\n", ptr_decl(g, outs, "parts"));
+    put(g, "    %s;   /* the batch outputs, when there are few */\n",
+        type_c_decl(g->c, outs, sprintf_intern(g->c, "few[%d]", BUFFER_FEW)));
+    put(g, "    %s = nbatches <= %d ? few : NULL;   /* each batch's output, in order */\n", ptr_decl(g, outs, "parts"),
+        BUFFER_FEW);
     put(g, "    const void *mark = NULL;   /* the arena's last allocation before the first batch */\n");
     put(g, "    size_t total = 0;\n");
     put(g, "    int rc = 0;\n");
-    put(g, "    if (nbatches > 0 && ((parts = fx_alloc(ctx, nbatches * sizeof *parts)) == NULL ||\n"
+    put(g, "    if (nbatches > 0 && ((parts == NULL && (parts = fx_alloc(ctx, nbatches * sizeof *parts)) == NULL) ||\n"
            "                         (mark = fx_alloc(ctx, 1)) == NULL))\n");
     put_nomem(g, 8, k);
+    put(g, "    %s result = {0};\n", outs->c_name);
+    put(g, "    bool in_place = true;   /* so far, the outputs lie back to back after mark */\n"
+           "    uintptr_t end = (uintptr_t)mark;   /* where the next non-empty output must start */\n");
     put(g, "    for (size_t b = 0; rc == 0 && b < nbatches; b++) {\n"
            "        const size_t off = b * size, len = n - off < size ? n - off : size;\n");
     put_batch_start(g, k);
     put(g, "        const %s batch = {in->ptr + off, len};\n", k->in->c_name);
     put(g, "        %s part = {0};\n", outs->c_name);
-    put(g, "        rc = %s(p, ctx, &batch, &part);\n", comp_fn(g, k->kids[0]));
+    put_batch_call(g, k->kids[0], "&batch", "&part");
     put_batch_fail(g, k);
     put(g, "        parts[b] = part;\n"
            "        total += part.len;\n"
-           "    }\n");
-    put(g, "    %s result = {0};\n", outs->c_name);
-    put(g, "    bool in_place = rc == 0 && total > 0;   /* the outputs are back to back after mark */\n"
-           "    uintptr_t end = (uintptr_t)mark;   /* where the next non-empty output must start */\n"
-           "    for (size_t b = 0; in_place && b < nbatches; b++) {\n"
-           "        if (parts[b].len == 0)\n"
-           "            continue;\n"
-           "        const uintptr_t start = (uintptr_t)(void *)parts[b].ptr;\n"
-           "        if (result.ptr == NULL) {   /* the first: the arena's next place after mark */\n"
-           "            in_place = start > end && start - end <= _Alignof(max_align_t);\n"
-           "            result.ptr = parts[b].ptr;\n"
-           "        } else {\n"
-           "            in_place = start == end;\n"
+           "        if (in_place && part.len > 0) {\n"
+           "            const uintptr_t start = (uintptr_t)(void *)part.ptr;\n"
+           "            if (result.ptr == NULL) {   /* the first: the arena's next place after mark */\n"
+           "                in_place = start > end && start - end <= _Alignof(max_align_t);\n"
+           "                result.ptr = part.ptr;\n"
+           "            } else {\n"
+           "                in_place = start == end;\n"
+           "            }\n"
+           "            end = start + part.len * sizeof *part.ptr;\n"
            "        }\n"
-           "        end = start + parts[b].len * sizeof *parts[b].ptr;\n"
-           "    }\n"
-           "    if (in_place) {\n"
+           "    }\n");
+    put(g, "    if (rc == 0 && in_place && total > 0) {   /* already one array: a view of it */\n"
            "        result.len = total;\n"
            "    } else {\n"
            "        result.ptr = NULL;\n"
@@ -492,7 +532,7 @@ static void body_pooled_buffer(Gen *g, const Comp *k)
     put(g, "        memcpy(batch->ptr, in->ptr + off, len * sizeof *batch->ptr);\n"
            "        batch->len = len;\n");
     put(g, "        %s part = {0};\n", outs->c_name);
-    put(g, "        rc = %s(p, ctx, batch, &part);\n", comp_fn(g, k->kids[0]));
+    put_batch_call(g, k->kids[0], "batch", "&part");
     put_batch_fail(g, k);
     put(g, "        if (part.len == 0)\n"
            "            continue;\n");

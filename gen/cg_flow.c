@@ -8,14 +8,20 @@
  * instance's runtime (fluxus/sched.h). Per call, nothing is shared between
  * calls: the task structs live on the caller's stack (fanout, parallel:
  * their number is bounded) or in the context arena (map, router), results in
- * the arena; after warm-up (and fx_ctx_reset between runs) a call makes no
+ * the arena (or on the stack, for a parallel whose reducer cannot keep them); after warm-up (and fx_ctx_reset between runs) a call makes no
  * malloc. Every task struct embeds fx_task first and carries typed
  * pointers: no item travels as void *.
  *
  *   fanout/parallel  min(N, concurrency, threads) tasks that take stage
  *                    indices from a shared fx_cursor; a switch calls the
  *                    stage's component function; a failed stage ends its
- *                    task with index = the stage.
+ *                    task with index = the stage. A group that runs on the
+ *                    caller alone (fx_group_is_inline) spawns nothing: an
+ *                    unobserved instance calls the stages' plain functions
+ *                    one after another, unrolled (up to FANOUT_UNROLL_MAX
+ *                    stages), an observed one loops over the switch with
+ *                    the branch spans. parallel's results live on the
+ *                    stack when the reducer's output holds no pointer.
  *   router           the selector runs first on the caller's thread; then
  *                    like fanout over the selection positions.
  *   map              min(n, concurrency, threads) tasks that take chunks of items
@@ -195,19 +201,94 @@ static void prelude_fanout_all(Gen *g, const Comp *k)
     prelude_fanout(g, k);
 }
 
-/* Runs the stages into `results` (arena, N of them); leaves rc; on error
- * rc = FX_EFANOUT naming the first failed stage. */
+/* Up to this many stages, an inline group of an unobserved instance calls
+ * the stages' plain functions one after another, unrolled and inlined;
+ * beyond it, a loop over the dispatch switch (the code would grow more
+ * than the switch costs). */
+#define FANOUT_UNROLL_MAX 16
+
+/* No pointer can be hidden in a value of type t (numbers, bool, structs of
+ * those): nothing of it can refer to memory that dies. */
+static bool holds_no_pointer(const Type *t, int depth)
+{
+    if (t->kind <= TY_USIZE)   /* bool, the integers, the floats, usize */
+        return true;
+    if (t->kind != TY_STRUCT || depth > 32)   /* sema rejects a struct holding itself */
+        return false;
+    for (size_t i = 0; i < t->decl->nfields; i++) {
+        const TypeExpr *fe = t->decl->fields[i].type;
+        if (fe == NULL || fe->resolved == NULL || !holds_no_pointer(fe->resolved, depth + 1))
+            return false;
+    }
+    return true;
+}
+
+/* parallel's results may live on the caller's stack: the only way out of
+ * the component for the results array is through the reducer's output (its
+ * input slice points at the array), and an output that holds no pointer
+ * cannot keep it. Bounded like the unrolling, for the stack's sake. */
+static bool results_on_stack(const Comp *k)
+{
+    return k->op == OP_PARALLEL && nstages(k) <= FANOUT_UNROLL_MAX &&
+           holds_no_pointer(k->kids[k->nkids - 1]->out, 0);
+}
+
+/* The inline run of an unobserved instance: stage i's plain function for
+ * every i in order, each inlined here; a failure leaves brc != 0 and i =
+ * the stage. */
+static void put_fanout_unrolled(Gen *g, const Comp *k, int ind)
+{
+    Variant saved = g->variant;
+    g->variant = VARIANT_PLAIN;   /* the kids' _plain variants */
+    put(g, "%*sdo {   /* once: the first failure breaks out, i = its stage */\n", ind, "");
+    for (size_t i = 0; i < nstages(k); i++)
+        put(g, "%*s    i = %zu;\n"
+               "%*s    if (FX_UNLIKELY((brc = %s(p, ctx, in, &results[%zu])) != 0))\n"
+               "%*s        break;\n",
+            ind, "", i, ind, "", comp_fn(g, k->kids[i]), i, ind, "");
+    put(g, "%*s} while (0);\n", ind, "");
+    g->variant = saved;
+}
+
+/* The inline run of an instance: the loop over the dispatch switch, with
+ * the branch spans when observed. */
+static void put_fanout_inline_loop(Gen *g, const Comp *k, int ind)
+{
+    const char *fn = comp_fn(g, k);
+    put(g, "%*sfor (; i < %zu; i++) {\n"
+           "%*s    fx_observation bo;\n"
+           "%*s    if (FX_UNLIKELY(observed))\n"
+           "%*s        fx_observe_child_begin(p->rt, ctx, &%s_components[%d], FX_CHILD_BRANCH, (int)i, &bo);\n"
+           "%*s    brc = %s_stage(p, ctx, (int)i, in, &results[i]);\n"
+           "%*s    if (FX_UNLIKELY(observed))\n"
+           "%*s        fx_observe_child_end(p->rt, ctx, &bo, brc);\n"
+           "%*s    if (FX_UNLIKELY(brc != 0))\n"
+           "%*s        break;\n"
+           "%*s}\n",
+        ind, "", nstages(k), ind, "", ind, "", ind, "", g->pfx, k->id, ind, "", fn, ind, "", ind, "", ind,
+        "", ind, "", ind, "");
+}
+
+/* Runs the stages into `results` (N of them: in the arena, or on the stack
+ * when results_on_stack); leaves rc; on error rc = FX_EFANOUT naming the
+ * first failed stage. */
 static void put_fanout_run(Gen *g, const Comp *k)
 {
     const char *fn = comp_fn(g, k);
+    const char *lbl = label_lit(g, k);
     size_t n = nstages(k);
     const Type *o = k->kids[0]->out;
     long long conc = opt_int(k, "concurrency");
+    bool on_stack = results_on_stack(k);
     put(g, "    int rc;\n");
     put_attr_int(g, 4, "fluxus.stage.num_stages", sprintf_intern(g->c, "%zu", n));
     put_attr_int(g, 4, "fluxus.stage.concurrency", sprintf_intern(g->c, "%lld", conc));
     put_event(g, k, 4, "FX_EVENT_FANOUT_STARTED", sprintf_intern(g->c, "%zu", n), "-1", "0");
-    put(g, "    %s = fx_alloc(ctx, %zu * sizeof *results);\n", type_c_decl(g->c, o, "*results"), n);
+    if (on_stack)
+        put(g, "    %s;   /* on the stack: the reducer's %s cannot point into it */\n",
+            type_c_decl(g->c, o, sprintf_intern(g->c, "results[%zu]", n)), k->kids[k->nkids - 1]->out->fx_name);
+    else
+        put(g, "    %s = fx_alloc(ctx, %zu * sizeof *results);\n", type_c_decl(g->c, o, "*results"), n);
     put(g, "    %s_frame f = { .p = p, .in = in, .results = results };\n", fn);
     if (conc > 0 && (size_t)conc < n)
         put(g, "    size_t ntasks = %lld;   /* concurrency */\n", conc);
@@ -215,31 +296,39 @@ static void put_fanout_run(Gen *g, const Comp *k)
         put(g, "    size_t ntasks = %zu;\n", n);
     put_cap_to_threads(g, 4);
     put(g, "    %s_task tasks[%zu];\n", fn, conc > 0 && (size_t)conc < n ? (size_t)conc : n);
-    put(g, "    fx_group grp;\n"
-           "    if (FX_UNLIKELY(results == NULL))\n"
-           "        rc = fx__flow_fail(ctx, FX_ENOMEM, %s, -1, NULL, NULL);\n"
-           "    else if (FX_UNLIKELY((rc = fx_group_init_at(&grp, p->rt, ctx, %lld, &p->%s, %zu)) != 0))\n"
-           "        rc = fx__flow_fail(ctx, rc, %s, -1, NULL, NULL);\n"
-           "    if (results != NULL && rc == 0)\n"
-           "        memset(results, 0, %zu * sizeof *results);\n"
-           "    if (results != NULL && rc == 0 && fx_group_is_inline(&grp)) {\n"
+    put(g, "    fx_group grp;\n");
+    if (on_stack)
+        put(g, "    if (FX_UNLIKELY((rc = fx_group_init_at(&grp, p->rt, ctx, %lld, &p->%s, %zu)) != 0))\n"
+               "        rc = fx__flow_fail(ctx, rc, %s, -1, NULL, NULL);\n"
+               "    else\n"
+               "        memset(results, 0, sizeof results);\n",
+            conc, site_member(g, k), n, lbl);
+    else
+        put(g, "    if (FX_UNLIKELY(results == NULL))\n"
+               "        rc = fx__flow_fail(ctx, FX_ENOMEM, %s, -1, NULL, NULL);\n"
+               "    else if (FX_UNLIKELY((rc = fx_group_init_at(&grp, p->rt, ctx, %lld, &p->%s, %zu)) != 0))\n"
+               "        rc = fx__flow_fail(ctx, rc, %s, -1, NULL, NULL);\n"
+               "    else\n"
+               "        memset(results, 0, %zu * sizeof *results);\n",
+            lbl, conc, site_member(g, k), n, lbl, n);
+    put(g, "    if (rc == 0 && fx_group_is_inline(&grp)) {\n"
            "        /* A cheap site: the stages one after the other on this thread,\n"
            "         * no task, no cursor; the first failure ends the run. */\n"
            "        size_t i = 0;\n"
-           "        int brc = 0;\n"
-           "        for (; i < %zu; i++) {\n",
-        label_lit(g, k), conc, site_member(g, k), n, label_lit(g, k), n, n);
-    put_branch_call(g, k, 12, "FX_CHILD_BRANCH", "i",
-                    sprintf_intern(g->c, "%s_stage(p, ctx, (int)i, in, &results[i])", fn));
-    put(g, "            if (FX_UNLIKELY(rc != 0)) {\n"
-           "                brc = rc;\n"
-           "                break;\n"
-           "            }\n"
-           "        }\n"
-           "        const fx_error *cause = fx_group_end_inline(&grp, brc);\n"
+           "        int brc = 0;\n");
+    if (n <= FANOUT_UNROLL_MAX) {
+        put(g, "        if (FX_LIKELY(!observed)) {\n");
+        put_fanout_unrolled(g, k, 12);
+        put(g, "        } else {\n");
+        put_fanout_inline_loop(g, k, 12);
+        put(g, "        }\n");
+    } else {
+        put_fanout_inline_loop(g, k, 8);
+    }
+    put(g, "        const fx_error *cause = fx_group_end_inline(&grp, brc);\n"
            "        if (FX_UNLIKELY(brc != 0))\n"
            "            rc = fx__flow_fail(ctx, FX_EFANOUT, %s, (int)i, cause, \"stage %%d failed\", (int)i);\n"
-           "    } else if (results != NULL && rc == 0) {\n"
+           "    } else if (rc == 0) {\n"
            "        ntasks = fx_cursor_watch(&f.next, &grp, ntasks);   /* 1 when it runs on the caller */\n"
            "        for (size_t i = 0; i < ntasks; i++) {\n"
            "            tasks[i] = (%s_task){ .task = { .fn = %s_run, .index = (int)i }, .f = &f };\n"
@@ -251,7 +340,7 @@ static void put_fanout_run(Gen *g, const Comp *k)
            "            rc = fx__flow_fail(ctx, FX_EFANOUT, %s, bad->index, bad->error, \"stage %%d failed\", bad->index);\n"
            "        }\n"
            "    }\n",
-        label_lit(g, k), fn, fn, label_lit(g, k));
+        lbl, fn, fn, lbl);
     put_event(g, k, 4, "FX_EVENT_FANOUT_COMPLETED", sprintf_intern(g->c, "%zu", n), "-1", "rc");
 }
 

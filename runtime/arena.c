@@ -157,38 +157,6 @@ void *fx__arena_alloc_slow(fx__arena *a, fx__arena_local *l, size_t n)
     return p;
 }
 
-/* The free space the calling thread may format into without a lock:
- * the owner's chunk or its local region; NULL when neither. */
-static char **free_space(fx__arena *a, fx__arena_local *l, char ***end)
-{
-    if (is_owner(a)) {
-        *end = &a->own_end;
-        return &a->own_cur;
-    }
-    if (is_local(l)) {
-        *end = &l->end;
-        return &l->cur;
-    }
-    return NULL;
-}
-
-char *fx__arena_try_vsprintf(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap, int *len)
-{
-    char **end, **cur = free_space(a, l, &end);
-    if (cur == NULL || *end - *cur <= 1) {
-        *len = vsnprintf(NULL, 0, fmt, ap);
-        return NULL;
-    }
-    /* Format straight into the free space; commit when it fit. */
-    size_t room = (size_t)(*end - *cur);
-    *len = vsnprintf(*cur, room, fmt, ap);
-    if (*len < 0 || (size_t)*len >= room) return NULL;
-    char *p = *cur;
-    size_t n = round_size((size_t)*len + 1);
-    *cur = n <= room ? *cur + n : *end;
-    return p;
-}
-
 char *fx__arena_vsprintf_sized(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap, int len)
 {
     if (len < 0) return NULL;

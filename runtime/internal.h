@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* ------------------------------------------------------------ util */
 
@@ -120,12 +121,40 @@ static inline void *fx__arena_alloc(fx__arena *a, fx__arena_local *l, size_t n)
     return fx__arena_alloc_slow(a, l, n);
 }
 /* printf into the arena in two steps, so that a variadic caller can
- * va_start twice instead of paying va_copy: the first formats straight
- * into the calling thread's free space (the owner's chunk or l's region)
- * and returns the text when it fit, else NULL with *len = the length it
- * needs (< 0: a format error); the second allocates len + 1 bytes and
- * formats again. */
-char *fx__arena_try_vsprintf(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap, int *len);
+ * va_start twice instead of paying va_copy: the first (inline, so that
+ * fx_sprintf is one call around vsnprintf) formats straight into the
+ * calling thread's free space (the owner's chunk or l's region) and
+ * returns the text when it fit, else NULL with *len = the length it needs
+ * (< 0: a format error); the second allocates len + 1 bytes and formats
+ * again. */
+static inline __attribute__((always_inline)) char *
+fx__arena_try_vsprintf(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap, int *len)
+{
+    char **cur, **end;
+    if (FX_LIKELY(fx__arena_is_owner(a))) {
+        cur = &a->own_cur;
+        end = &a->own_end;
+    } else if (l != NULL && l->owner == (const void *)&fx__thread_token) {
+        cur = &l->cur;
+        end = &l->end;
+    } else {
+        *len = vsnprintf(NULL, 0, fmt, ap);
+        return NULL;
+    }
+    char *p = *cur;
+    size_t room = (size_t)(*end - p);
+    if (FX_UNLIKELY(room <= 1)) {   /* no chunk yet, or a full one */
+        *len = vsnprintf(NULL, 0, fmt, ap);
+        return NULL;
+    }
+    *len = vsnprintf(p, room, fmt, ap);
+    if (FX_UNLIKELY(*len < 0 || (size_t)*len >= room)) return NULL;
+    /* Commit what it used, rounded as fx__arena_alloc rounds (the end of
+     * the space when that is all that is left). */
+    size_t n = ((size_t)*len + FX__ARENA_ALIGN) & ~(size_t)(FX__ARENA_ALIGN - 1);
+    *cur = n <= room ? p + n : *end;
+    return p;
+}
 char *fx__arena_vsprintf_sized(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap, int len);
 /* Everything free again; the caller becomes the owner. No other thread may
  * be allocating. */

@@ -195,6 +195,43 @@ static void test_ctx_arena_alignment(void **state)
     fx_ctx_free(ctx);
 }
 
+/* fx_sprintf formats straight into the free space when the text fits and
+ * formats again into a fresh block when it does not: around the end of a
+ * chunk (every amount of room from none to more than the text needs), and
+ * for a text larger than a chunk, the text is whole, aligned, and nothing
+ * allocated before or after overlaps it. */
+static void test_ctx_sprintf_around_chunk_ends(void **state)
+{
+    (void)state;
+    char want[3001];
+    for (size_t i = 0; i < sizeof want - 1; i++) want[i] = (char)('a' + i % 26);
+    want[sizeof want - 1] = '\0';
+    static const int lens[] = { 0, 1, 15, 16, 40, 3000 };
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        for (int blocks = 500; blocks <= 514; blocks++) {   /* 16-byte blocks: 8000 to 8224 bytes */
+            fx_ctx *ctx = fx_ctx_new();
+            unsigned char *before[514];
+            for (int b = 0; b < blocks; b++) {
+                before[b] = fx_alloc(ctx, 16);
+                assert_non_null(before[b]);
+                memset(before[b], 0x5a, 16);
+            }
+            char *s = fx_sprintf(ctx, "%.*s", lens[li], want);
+            assert_non_null(s);
+            assert_int_equal((uintptr_t)s % alignof(max_align_t), 0);
+            unsigned char *after = fx_alloc(ctx, 64);
+            assert_non_null(after);
+            assert_int_equal((uintptr_t)after % alignof(max_align_t), 0);
+            memset(after, 0xa5, 64);
+            assert_int_equal(strlen(s), (size_t)lens[li]);
+            assert_memory_equal(s, want, (size_t)lens[li]);
+            for (int b = 0; b < blocks; b++)
+                for (int j = 0; j < 16; j++) assert_int_equal(before[b][j], 0x5a);
+            fx_ctx_free(ctx);
+        }
+    }
+}
+
 enum { ALLOC_THREADS = 8, ALLOCS_PER_THREAD = 2000 };
 
 typedef struct {
@@ -488,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_ctx_cancel_wakes_fake_clock_sleeper),
         cmocka_unit_test(test_ctx_cancel_wakes_real_clock_sleeper),
         cmocka_unit_test(test_ctx_arena_alignment),
+        cmocka_unit_test(test_ctx_sprintf_around_chunk_ends),
         cmocka_unit_test(test_ctx_arena_concurrent_alloc),
         cmocka_unit_test(test_ctx_arena_worker_children_alloc),
         cmocka_unit_test(test_ctx_reset_keeps_memory),

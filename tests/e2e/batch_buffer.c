@@ -348,6 +348,42 @@ static void test_batch_buffer_arena_outputs_back_to_back_are_the_result(void **s
     fx_ctx_free(ctx);
 }
 
+/* More batches than buffer keeps on its stack (16): the outputs' list is
+ * then in the arena; in place, copied, and a failure in batch 30. */
+static void test_batch_buffer_many_batches(void **state)
+{
+    (void)state;
+    int64_t many[61];
+    for (int i = 0; i < 61; i++) many[i] = i + 1;
+    const fx_slice_i64 in = {many, 61};
+    fx_ctx *ctx = fx_ctx_new();
+    first_twice = NULL;
+    fx_slice_i64 out = {0};
+    assert_int_equal(run_doubled(ctx, &in, &out), 0);   /* 31 batches, back to back */
+    assert_int_equal(out.len, 61);
+    for (size_t i = 0; i < 61; i++)
+        assert_int_equal(out.ptr[i], 2 * many[i]);
+    assert_ptr_equal(out.ptr, first_twice);
+    fx_ctx_reset(ctx);
+    out = (fx_slice_i64){0};
+    assert_int_equal(run_views(ctx, &in, &out), 0);     /* views of the input: a copy */
+    assert_int_equal(out.len, 61);
+    assert_ptr_not_equal(out.ptr, many);
+    for (size_t i = 0; i < 61; i++)
+        assert_int_equal(out.ptr[i], many[i]);
+    fx_ctx_reset(ctx);
+    reset();
+    fail_on = 31;                                        /* batch 30 of size 1 */
+    out = (fx_slice_i64){0};
+    assert_int_equal(run_by1(ctx, &in, &out), FX_EBUFFER);
+    assert_null(out.ptr);
+    assert_int_equal(batches, 31);
+    assert_int_equal(fx_ctx_error(ctx)->index, 30);
+    assert_int_equal(fx_ctx_error(ctx)->cause->code, 77);
+    reset();
+    fx_ctx_free(ctx);
+}
+
 /* Outputs that are views of the input, back to back as they are, are
  * copied: the result is not the caller's array. */
 static void test_batch_buffer_views_of_the_input_are_copied(void **state)
@@ -456,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_batch_buffer_views_and_pooled_copies),
         cmocka_unit_test(test_batch_buffer_reports_batch_events),
         cmocka_unit_test(test_batch_buffer_arena_outputs_back_to_back_are_the_result),
+        cmocka_unit_test(test_batch_buffer_many_batches),
         cmocka_unit_test(test_batch_buffer_views_of_the_input_are_copied),
         cmocka_unit_test(test_batch_buffer_outputs_outside_the_arena_are_copied),
         cmocka_unit_test(test_batch_buffer_empty_outputs_between_others),
