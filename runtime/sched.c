@@ -569,49 +569,48 @@ int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
 {
     if (rt == NULL) rt = fx_runtime_default();
     grp *p = &g->fx__p;
-    /* Field by field: a memset of the whole struct compiles to `rep stos`,
-     * which costs more than a tiny group's work. */
+    /* Field by field, and only what the chosen way reads: a memset of the
+     * whole struct compiles to `rep stos`, which costs more than a tiny
+     * group's work. First what every group reads. */
     p->sched = fx__runtime_sched(rt);
-    p->ctx = NULL;
-    p->span = NULL;
     p->limit = concurrency > 0 ? concurrency : INT_MAX;
-    p->running = p->on_workers = 0;
+    p->ctx = NULL;
     p->outstanding = p->spawned = 0;
     p->head = p->tail = NULL;
-    p->ready_prev = p->ready_next = NULL;
-    p->ready = p->published = false;
-    p->nspare = p->nidle = 0;
-    p->waiter = NULL;
     p->failed = NULL;
     p->parent = ctx;
     p->site = site;
     p->units = units;
-    p->start_ns = 0;
-    p->cancel_req = p->timed = false;
-    p->explore = 0;
-    p->saved_error = NULL;
-    p->saved_state = 0;
-    p->events = 0;
+    p->cancel_req = false;
     p->mode = FX__GROUP_PARALLEL;
-    if (ctx == NULL) return FX_EINVAL;
-    int workers = threads_of(p->sched);
+    if (ctx == NULL) {
+        p->timed = false;
+        return FX_EINVAL;
+    }
     bool timed;
     int explore;
-    p->mode = choose_mode(p, workers, site, units, &timed, &explore);
+    p->mode = choose_mode(p, threads_of(p->sched), site, units, &timed, &explore);
     p->explore = explore;
-    if (timed) {
-        p->timed = true;
-        p->start_ns = real_now();
-    }
+    p->timed = timed;
+    if (timed) p->start_ns = real_now();
     if (p->mode == FX__GROUP_INLINE) {
         /* Tasks run on ctx itself until one fails; its record is the
          * group's business meanwhile, as a fresh group context's would be. */
         p->span = ctx->span;
         p->saved_error = ctx->error;
         p->saved_state = (int)ctx->rec_state;
-        fx__record_init(ctx);
+        ctx->error = NULL;
+        ctx->rec_state = FX__REC_NONE;
         return 0;
     }
+    /* What only a parallel group reads. */
+    int workers = p->sched->nthreads;   /* immutable once started (threads_of) */
+    p->running = p->on_workers = 0;
+    p->ready_prev = p->ready_next = NULL;
+    p->ready = p->published = false;
+    p->nspare = p->nidle = 0;
+    p->waiter = NULL;
+    p->events = 0;
     p->ctx = fx_ctx_with_cancel(ctx);
     if (p->ctx == NULL) return FX_ENOMEM;
     p->span = p->ctx->span;   /* only this thread uses p->ctx yet */
