@@ -237,8 +237,30 @@ void fx__sched_destroy(fx__sched *s);
 
 fx__sched *fx__runtime_sched(fx_runtime *rt);
 
-const fx_metrics *fx__runtime_metrics(const fx_runtime *rt);
-const fx_tracer *fx__runtime_tracer(const fx_runtime *rt);
+/* The start of every fx_runtime (runtime.c): what fx_observe_* read for
+ * every observed component, so that they read it inline. Immutable after
+ * the runtime is made; any thread. */
+typedef struct fx__runtime_obs {
+    struct fx__runtime_head head;      /* first: read by fx_runtime_observed */
+    const fx_clock *clock;             /* never NULL */
+    const fx_metrics *metrics;         /* NULL = none */
+    const fx_tracer *tracer;           /* NULL = none */
+} fx__runtime_obs;
+
+static inline const fx__runtime_obs *fx__runtime_obs_of(const fx_runtime *rt)
+{
+    return (const fx__runtime_obs *)(const void *)rt;
+}
+
+static inline const fx_metrics *fx__runtime_metrics(const fx_runtime *rt)
+{
+    return fx__runtime_obs_of(rt)->metrics;
+}
+
+static inline const fx_tracer *fx__runtime_tracer(const fx_runtime *rt)
+{
+    return fx__runtime_obs_of(rt)->tracer;
+}
 
 /* ------------------------------------------------------------ record.c */
 

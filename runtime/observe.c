@@ -15,9 +15,25 @@
 
 /* ------------------------------------------------------------ helpers */
 
+/* fx_observation.flags */
+enum {
+    OBS_ENTERED = 1u << 0,     /* this observation is ctx's current one (end restores) */
+    OBS_LEND_START = 1u << 1,  /* fx_observe_begin_lending: the first part begun takes start_ns */
+    OBS_LEND_END = 1u << 2,    /* fx_observe_begin_lending: takes the end its last part lends */
+    OBS_HAS_END = 1u << 3,     /* end_ns was lent by that part */
+    OBS_PENDING = 1u << 4,     /* trace() deferring to the observed component inside it */
+    OBS_REMOTE = 1u << 5,      /* holds an adopted traceparent in `remote` */
+};
+
 static fx_observation *current(const fx_ctx *ctx)
 {
     return ctx != NULL ? (fx_observation *)ctx->span : NULL;
+}
+
+static const fx__runtime_obs *tables(fx_runtime *rt)
+{
+    if (FX_UNLIKELY(rt == NULL)) rt = fx_runtime_default();
+    return fx__runtime_obs_of(rt);
 }
 
 /* The tracer handle of the nearest real span at or above o for tracer t:
@@ -34,7 +50,7 @@ static const fx_span_context *remote_of(const fx_observation *o, const fx_tracer
 {
     for (; o != NULL; o = o->up) {
         if (o->span != NULL && o->tracer == t) return NULL;
-        if (o->has_remote) return &o->remote;
+        if (o->flags & OBS_REMOTE) return &o->remote;
     }
     return NULL;
 }
@@ -69,46 +85,17 @@ static void attr_bool(const fx_tracer *t, void *span, const char *key, bool v)
         t->set_attribute(t->user, span, key, v ? "true" : "false");
 }
 
+/* What every observation needs before anything may read it. The fields
+ * left out (end_ns, attrs, nattrs, remote, child) are read only under the
+ * flag or kind that their writer sets. */
 static void obs_init(fx_observation *obs, fx_ctx *ctx)
 {
     obs->span = NULL;
+    obs->parent_span = NULL;
     obs->tracer = NULL;
     obs->up = current(ctx);
-    obs->parent_span = NULL;
-    obs->attrs = NULL;
-    obs->nattrs = 0;
-    obs->has_remote = false;
-    obs->pending = false;
-    obs->entered = false;
-    obs->lend = false;
-    obs->has_end = false;
-    obs->lender = NULL;
+    obs->flags = 0;
     obs->child_kind = -1;
-}
-
-/* The start of a component's observation: borrowed from a lending
- * observation right above it that has not lent it yet, else the clock. */
-static int64_t start_time(fx_observation *obs)
-{
-    fx_observation *up = obs->up;
-    if (up != NULL && up->lend) {
-        up->lend = false;
-        obs->lender = up;
-        return up->start_ns;
-    }
-    return fx_clock_now(obs->clock);
-}
-
-/* The end of a component's observation, lent back to its lender. */
-static int64_t end_time(fx_observation *obs)
-{
-    if (obs->has_end) return obs->end_ns;
-    int64_t now = fx_clock_now(obs->clock);
-    if (obs->lender != NULL) {
-        obs->lender->end_ns = now;
-        obs->lender->has_end = true;
-    }
-    return now;
 }
 
 /* Opens t's span for c under ctx's current span and makes obs current. A
@@ -123,14 +110,14 @@ static void span_open(const fx_tracer *t, fx_ctx *ctx, const fx_component *c, fx
         obs->span = t->start_remote_span(t->user, remote, c);
     else
         obs->span = t->start_span(t->user, obs->parent_span, c);
-    if (obs->span != NULL && obs->up != NULL && obs->up->pending) {
+    if (obs->span != NULL && obs->up != NULL && (obs->up->flags & OBS_PENDING)) {
         for (size_t i = 0; i < obs->up->nattrs; i++)
             if (t->set_attribute != NULL)
                 t->set_attribute(t->user, obs->span, obs->up->attrs[i].key, obs->up->attrs[i].value);
     }
     if (ctx != NULL) {
         ctx->span = obs;
-        obs->entered = true;
+        obs->flags |= OBS_ENTERED;
     }
 }
 
@@ -157,64 +144,96 @@ static void span_close(const fx_tracer *t, fx_ctx *ctx, fx_observation *obs,
         if (rc != 0) record_error(t, ctx, obs->span, rc);
         if (t->end_span != NULL) t->end_span(t->user, obs->span);
     }
-    if (ctx != NULL && obs->entered) ctx->span = obs->up;
+    if (ctx != NULL && (obs->flags & OBS_ENTERED)) ctx->span = obs->up;
 }
 
-/* ------------------------------------------------------------ components */
+/* ------------------------------------------------------------ components
+ *
+ * begin and end run for every observed component: they write only the
+ * fields that the no-tracer path reads, read the runtime's tables inline,
+ * and leave spans to functions of their own. */
 
-static void begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, bool lending)
+static inline void begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs,
+                         unsigned lending)
 {
-    if (rt == NULL) rt = fx_runtime_default();
-    obs_init(obs, ctx);
-    obs->clock = fx_runtime_clock(rt);
-    obs->start_ns = start_time(obs);
-    if (lending && ctx != NULL) {
-        obs->lend = true;
-        ctx->span = obs;          /* where the part finds it; a tracer's span_open re-does this */
-        obs->entered = true;
+    const fx__runtime_obs *r = tables(rt);
+    fx_observation *up = current(ctx);
+    obs->span = NULL;
+    obs->parent_span = NULL;
+    obs->tracer = NULL;
+    obs->up = up;
+    obs->metrics = r->metrics;
+    obs->clock = r->clock;
+    obs->flags = 0;
+    if (up != NULL && (up->flags & OBS_LEND_START)) {
+        up->flags &= ~(unsigned)OBS_LEND_START;   /* the first part begun borrows it */
+        obs->start_ns = up->start_ns;
+    } else {
+        obs->start_ns = fx_clock_now(r->clock);
     }
-    /* the tables are read where they are used: fewer registers live across
-     * the clock read (begin and end run for every observed component) */
-    const fx_metrics *m = fx__runtime_metrics(rt);
-    obs->metrics = m;
+    if (lending != 0 && ctx != NULL) {
+        obs->flags = lending | OBS_ENTERED;
+        obs->child_kind = -1;
+        ctx->span = obs;          /* where the parts find it; a tracer's span_open re-does this */
+    }
+    const fx_metrics *m = r->metrics;
     if (m != NULL) {
-        if (c->kind == FX_COMPONENT_PIPELINE) {
-            if (m->pipeline_started != NULL) m->pipeline_started(m->user, c);
-        } else if (m->stage_started != NULL) {
-            m->stage_started(m->user, c);
-        }
+        void (*started)(void *, const fx_component *) =
+            c->kind == FX_COMPONENT_PIPELINE ? m->pipeline_started : m->stage_started;
+        if (started != NULL) started(m->user, c);
     }
-    const fx_tracer *t = fx__runtime_tracer(rt);
-    if (t != NULL) span_open(t, ctx, c, obs);
+    if (FX_UNLIKELY(r->tracer != NULL)) {
+        obs->child_kind = -1;
+        span_open(r->tracer, ctx, c, obs);
+    }
 }
 
 void fx_observe_begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs)
 {
-    begin(rt, ctx, c, obs, false);
+    begin(rt, ctx, c, obs, 0);
 }
 
 void fx_observe_begin_lending(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs)
 {
-    begin(rt, ctx, c, obs, true);
+    begin(rt, ctx, c, obs, OBS_LEND_START | OBS_LEND_END);
 }
 
-void fx_observe_end(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc)
+/* The component events of an end at `now`, and its span. */
+static inline void end_at(fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc, int64_t now)
 {
-    (void)rt;   /* begin kept what end needs of it in obs */
-    int64_t duration = end_time(obs) - obs->start_ns;
+    int64_t duration = now - obs->start_ns;
     const fx_metrics *m = obs->metrics;
     if (m != NULL) {
         if (c->kind == FX_COMPONENT_PIPELINE) {
             if (m->pipeline_completed != NULL) m->pipeline_completed(m->user, c, duration, rc);
-        } else if (rc == 0) {
+        } else if (FX_LIKELY(rc == 0)) {
             if (m->stage_completed != NULL) m->stage_completed(m->user, c, duration);
         } else if (m->stage_error != NULL) {
             m->stage_error(m->user, c, duration, rc);
         }
     }
     const fx_tracer *t = obs->tracer;   /* the runtime's, set by begin's span_open */
-    if (t != NULL) span_close(t, ctx, obs, duration, true, rc);
-    else if (ctx != NULL && obs->entered) ctx->span = obs->up;   /* a lending one without tracer */
+    if (FX_UNLIKELY(t != NULL)) span_close(t, ctx, obs, duration, true, rc);
+    else if (obs->flags & OBS_ENTERED) ctx->span = obs->up;   /* a lending one without tracer */
+}
+
+void fx_observe_end(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc)
+{
+    (void)rt;   /* begin kept what end needs of it in obs */
+    int64_t now = (obs->flags & OBS_HAS_END) ? obs->end_ns : fx_clock_now(obs->clock);
+    end_at(ctx, c, obs, rc, now);
+}
+
+void fx_observe_end_lending(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc)
+{
+    (void)rt;
+    int64_t now = (obs->flags & OBS_HAS_END) ? obs->end_ns : fx_clock_now(obs->clock);
+    fx_observation *up = obs->up;
+    if (up != NULL && (up->flags & OBS_LEND_END)) {
+        up->end_ns = now;
+        up->flags = (up->flags & ~(unsigned)OBS_LEND_END) | OBS_HAS_END;
+    }
+    end_at(ctx, c, obs, rc, now);
 }
 
 /* ------------------------------------------------------------ child spans */
@@ -273,12 +292,12 @@ void fx_observe_trace_begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c,
     if (t == NULL) return;
     if (merge) {
         /* The observed component inside opens the one span and takes attrs. */
-        obs->pending = true;
+        obs->flags |= OBS_PENDING;
         obs->attrs = attrs;
         obs->nattrs = nattrs;
         if (ctx != NULL) {
             ctx->span = obs;
-            obs->entered = true;
+            obs->flags |= OBS_ENTERED;
         }
         return;
     }
@@ -464,12 +483,12 @@ int fx_ctx_set_traceparent(fx_ctx *ctx, const char *header)
     if (ctx == NULL) return FX_EINVAL;
     fx_observation *o = current(ctx);
     if (header == NULL) {
-        if (o != NULL && o->has_remote && o->span == NULL) ctx->span = o->up;
+        if (o != NULL && (o->flags & OBS_REMOTE) && o->span == NULL) ctx->span = o->up;
         return 0;
     }
     fx_span_context sc;
     if (fx_traceparent_parse(header, &sc) != 0) return FX_EINVAL;
-    if (o != NULL && o->has_remote && o->span == NULL && !o->pending) {
+    if (o != NULL && (o->flags & OBS_REMOTE) && o->span == NULL && !(o->flags & OBS_PENDING)) {
         o->remote = sc;     /* replace the one adopted before */
         return 0;
     }
@@ -478,7 +497,8 @@ int fx_ctx_set_traceparent(fx_ctx *ctx, const char *header)
     memset(r, 0, sizeof *r);
     r->up = o;
     r->remote = sc;
-    r->has_remote = true;
+    r->flags = OBS_REMOTE;
+    r->child_kind = -1;
     ctx->span = r;
     return 0;
 }
@@ -494,7 +514,7 @@ int fx_ctx_traceparent(const fx_ctx *ctx, char *buf, size_t n)
                 return FX_EINVAL;
             return fx_traceparent_format(&sc, buf, n);
         }
-        if (o->has_remote) return fx_traceparent_format(&o->remote, buf, n);
+        if (o->flags & OBS_REMOTE) return fx_traceparent_format(&o->remote, buf, n);
     }
     return FX_EINVAL;
 }
