@@ -30,10 +30,14 @@ static fx_observation *current(const fx_ctx *ctx)
     return ctx != NULL ? (fx_observation *)ctx->span : NULL;
 }
 
-static const fx__runtime_obs *tables(fx_runtime *rt)
+static FX__NOINLINE const fx__runtime_obs *default_tables(void)
 {
-    if (FX_UNLIKELY(rt == NULL)) rt = fx_runtime_default();
-    return fx__runtime_obs_of(rt);
+    return fx__runtime_obs_of(fx_runtime_default());
+}
+
+static inline const fx__runtime_obs *tables(fx_runtime *rt)
+{
+    return FX_LIKELY(rt != NULL) ? fx__runtime_obs_of(rt) : default_tables();
 }
 
 /* The tracer handle of the nearest real span at or above o for tracer t:
@@ -100,7 +104,7 @@ static void obs_init(fx_observation *obs, fx_ctx *ctx)
 
 /* Opens t's span for c under ctx's current span and makes obs current. A
  * pending trace() observation right above hands over its attributes. */
-static void span_open(const fx_tracer *t, fx_ctx *ctx, const fx_component *c, fx_observation *obs)
+static FX__ALWAYS_INLINE void span_open(const fx_tracer *t, fx_ctx *ctx, const fx_component *c, fx_observation *obs)
 {
     obs->tracer = t;
     obs->parent_span = handle_of(obs->up, t);
@@ -135,7 +139,7 @@ static void record_error(const fx_tracer *t, fx_ctx *ctx, void *span, int rc)
 }
 
 /* Sets duration and error on obs's span, ends it, restores ctx's span. */
-static void span_close(const fx_tracer *t, fx_ctx *ctx, fx_observation *obs,
+static FX__ALWAYS_INLINE void span_close(const fx_tracer *t, fx_ctx *ctx, fx_observation *obs,
                        int64_t duration_ns, bool with_duration, int rc)
 {
     if (obs->span != NULL) {
@@ -153,10 +157,44 @@ static void span_close(const fx_tracer *t, fx_ctx *ctx, fx_observation *obs,
  * fields that the no-tracer path reads, read the runtime's tables inline,
  * and leave spans to functions of their own. */
 
-static inline void begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs,
-                         unsigned lending)
+/* The start of a component's observation: borrowed from a lending
+ * observation right above it that has not lent it yet, else the clock. */
+static inline int64_t start_time(fx_observation *up, const fx_clock *clock)
 {
-    const fx__runtime_obs *r = tables(rt);
+    if (up != NULL && (up->flags & OBS_LEND_START)) {
+        up->flags &= ~(unsigned)OBS_LEND_START;   /* the first part begun borrows it */
+        return up->start_ns;
+    }
+    return fx_clock_now(clock);
+}
+
+/* The metrics callback of a component's start, or NULL. */
+static inline void (*started_of(const fx_metrics *m, const fx_component *c))(void *, const fx_component *)
+{
+    if (m == NULL) return NULL;
+    return c->kind == FX_COMPONENT_PIPELINE ? m->pipeline_started : m->stage_started;
+}
+
+/* begin with a tracer: as below, and the span. Out of line, so that the
+ * path without one keeps a small frame. */
+static FX__NOINLINE void begin_traced(const fx__runtime_obs *r, fx_ctx *ctx, const fx_component *c,
+                                      fx_observation *obs, unsigned lending)
+{
+    obs_init(obs, ctx);
+    obs->metrics = r->metrics;
+    obs->clock = r->clock;
+    obs->start_ns = start_time(obs->up, r->clock);
+    if (lending != 0 && ctx != NULL) obs->flags = lending;
+    void (*started)(void *, const fx_component *) = started_of(r->metrics, c);
+    if (started != NULL) started(r->metrics->user, c);
+    span_open(r->tracer, ctx, c, obs);
+}
+
+/* begin without a tracer (lending is a constant in each of the two
+ * functions below). */
+static FX__ALWAYS_INLINE void begin_plain(const fx__runtime_obs *r, fx_ctx *ctx, const fx_component *c,
+                                          fx_observation *obs, unsigned lending)
+{
     fx_observation *up = current(ctx);
     obs->span = NULL;
     obs->parent_span = NULL;
@@ -165,75 +203,120 @@ static inline void begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_
     obs->metrics = r->metrics;
     obs->clock = r->clock;
     obs->flags = 0;
-    if (up != NULL && (up->flags & OBS_LEND_START)) {
-        up->flags &= ~(unsigned)OBS_LEND_START;   /* the first part begun borrows it */
-        obs->start_ns = up->start_ns;
-    } else {
-        obs->start_ns = fx_clock_now(r->clock);
-    }
+    obs->start_ns = start_time(up, r->clock);
     if (lending != 0 && ctx != NULL) {
         obs->flags = lending | OBS_ENTERED;
         obs->child_kind = -1;
-        ctx->span = obs;          /* where the parts find it; a tracer's span_open re-does this */
+        ctx->span = obs;          /* where the parts find it */
     }
-    const fx_metrics *m = r->metrics;
-    if (m != NULL) {
-        void (*started)(void *, const fx_component *) =
-            c->kind == FX_COMPONENT_PIPELINE ? m->pipeline_started : m->stage_started;
-        if (started != NULL) started(m->user, c);
-    }
-    if (FX_UNLIKELY(r->tracer != NULL)) {
-        obs->child_kind = -1;
-        span_open(r->tracer, ctx, c, obs);
-    }
+    void (*started)(void *, const fx_component *) = started_of(r->metrics, c);
+    if (started != NULL) started(r->metrics->user, c);   /* last: a tail call */
 }
 
+static FX__NOINLINE void begin_plain_own(const fx__runtime_obs *r, fx_ctx *ctx, const fx_component *c,
+                                         fx_observation *obs)
+{
+    begin_plain(r, ctx, c, obs, 0);
+}
+
+static FX__NOINLINE void begin_plain_lending(const fx__runtime_obs *r, fx_ctx *ctx, const fx_component *c,
+                                             fx_observation *obs)
+{
+    begin_plain(r, ctx, c, obs, OBS_LEND_START | OBS_LEND_END);
+}
+
+/* The exported begins only pick the path: no frame of their own, so that
+ * each path is a tail call (rt NULL, the default runtime, is the only
+ * out-of-line call here). */
 void fx_observe_begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs)
 {
-    begin(rt, ctx, c, obs, 0);
+    const fx__runtime_obs *r = tables(rt);
+    if (FX_UNLIKELY(r->tracer != NULL)) begin_traced(r, ctx, c, obs, 0);
+    else begin_plain_own(r, ctx, c, obs);
 }
 
 void fx_observe_begin_lending(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs)
 {
-    begin(rt, ctx, c, obs, OBS_LEND_START | OBS_LEND_END);
+    const fx__runtime_obs *r = tables(rt);
+    if (FX_UNLIKELY(r->tracer != NULL)) begin_traced(r, ctx, c, obs, OBS_LEND_START | OBS_LEND_END);
+    else begin_plain_lending(r, ctx, c, obs);
 }
 
-/* The component events of an end at `now`, and its span. */
-static inline void end_at(fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc, int64_t now)
+/* The end of a component's observation: lent by its last part, or the clock. */
+static inline int64_t end_time(const fx_observation *obs)
 {
-    int64_t duration = now - obs->start_ns;
-    const fx_metrics *m = obs->metrics;
-    if (m != NULL) {
-        if (c->kind == FX_COMPONENT_PIPELINE) {
-            if (m->pipeline_completed != NULL) m->pipeline_completed(m->user, c, duration, rc);
-        } else if (FX_LIKELY(rc == 0)) {
-            if (m->stage_completed != NULL) m->stage_completed(m->user, c, duration);
-        } else if (m->stage_error != NULL) {
-            m->stage_error(m->user, c, duration, rc);
-        }
-    }
-    const fx_tracer *t = obs->tracer;   /* the runtime's, set by begin's span_open */
-    if (FX_UNLIKELY(t != NULL)) span_close(t, ctx, obs, duration, true, rc);
-    else if (obs->flags & OBS_ENTERED) ctx->span = obs->up;   /* a lending one without tracer */
+    return (obs->flags & OBS_HAS_END) ? obs->end_ns : fx_clock_now(obs->clock);
 }
 
-void fx_observe_end(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc)
+/* Lends `now` to the lending observation right above obs, if any. */
+static inline void lend_end(fx_observation *obs, int64_t now)
 {
-    (void)rt;   /* begin kept what end needs of it in obs */
-    int64_t now = (obs->flags & OBS_HAS_END) ? obs->end_ns : fx_clock_now(obs->clock);
-    end_at(ctx, c, obs, rc, now);
-}
-
-void fx_observe_end_lending(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc)
-{
-    (void)rt;
-    int64_t now = (obs->flags & OBS_HAS_END) ? obs->end_ns : fx_clock_now(obs->clock);
     fx_observation *up = obs->up;
     if (up != NULL && (up->flags & OBS_LEND_END)) {
         up->end_ns = now;
         up->flags = (up->flags & ~(unsigned)OBS_LEND_END) | OBS_HAS_END;
     }
-    end_at(ctx, c, obs, rc, now);
+}
+
+/* The component's metrics callback at its end. */
+static inline void end_metrics(const fx_metrics *m, const fx_component *c, int64_t duration, int rc)
+{
+    if (m == NULL) return;
+    if (c->kind == FX_COMPONENT_PIPELINE) {
+        if (m->pipeline_completed != NULL) m->pipeline_completed(m->user, c, duration, rc);
+    } else if (FX_LIKELY(rc == 0)) {
+        if (m->stage_completed != NULL) m->stage_completed(m->user, c, duration);
+    } else if (m->stage_error != NULL) {
+        m->stage_error(m->user, c, duration, rc);
+    }
+}
+
+/* end with a tracer (obs->tracer, set by begin's span_open): as below,
+ * then the span. Out of line, like begin_traced. */
+static FX__NOINLINE void end_traced(fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc,
+                                    bool lends)
+{
+    int64_t now = end_time(obs);
+    if (lends) lend_end(obs, now);
+    int64_t duration = now - obs->start_ns;
+    end_metrics(obs->metrics, c, duration, rc);
+    span_close(obs->tracer, ctx, obs, duration, true, rc);
+}
+
+/* end without a tracer: the metrics callback comes last, so that it is
+ * a tail call. */
+static FX__ALWAYS_INLINE void end_plain(fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc,
+                                        bool lends)
+{
+    int64_t now = end_time(obs);
+    if (lends) lend_end(obs, now);
+    if (obs->flags & OBS_ENTERED) ctx->span = obs->up;   /* a lending one */
+    end_metrics(obs->metrics, c, now - obs->start_ns, rc);
+}
+
+static FX__NOINLINE void end_plain_own(fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc)
+{
+    end_plain(ctx, c, obs, rc, false);
+}
+
+static FX__NOINLINE void end_plain_lending(fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc)
+{
+    end_plain(ctx, c, obs, rc, true);
+}
+
+/* Like the begins, the exported ends only pick the path. */
+void fx_observe_end(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc)
+{
+    (void)rt;   /* begin kept what end needs of it in obs */
+    if (FX_UNLIKELY(obs->tracer != NULL)) end_traced(ctx, c, obs, rc, false);
+    else end_plain_own(ctx, c, obs, rc);
+}
+
+void fx_observe_end_lending(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc)
+{
+    (void)rt;
+    if (FX_UNLIKELY(obs->tracer != NULL)) end_traced(ctx, c, obs, rc, true);
+    else end_plain_lending(ctx, c, obs, rc);
 }
 
 /* ------------------------------------------------------------ child spans */
