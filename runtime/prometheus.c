@@ -18,7 +18,12 @@
  * goes on counting in the same blocks: counts stay exact. A thread that
  * finds no free slot, or no memory for a block, counts into the series'
  * shared block with atomic adds. The other events count with atomic adds
- * in the series. */
+ * in the series.
+ *
+ * Each thread also remembers, per component, the series and its own block
+ * (`tcache`, direct-mapped, keyed by the collector's never-reused id and
+ * the component's address), so that a component event on a warm thread
+ * costs two compares instead of the hash lookup and the block lookup. */
 #include "internal.h"
 
 #include <fluxus/prometheus.h>
@@ -86,6 +91,7 @@ typedef struct cache_slot {
 
 struct fx_prometheus {
     fx_metrics table;                  /* user = this */
+    uint64_t id;                       /* unique in the process, never reused (thread caches) */
     double bounds[FX_PROMETHEUS_MAX_BUCKETS];
     int64_t bounds_ns[FX_PROMETHEUS_MAX_BUCKETS];
     size_t nbuckets;
@@ -200,10 +206,27 @@ static pthread_mutex_t slot_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t slot_used;             /* slot_mu; bit i = slot i is taken */
 static _Thread_local int thread_slot = -1;   /* -1 = not asked yet, NSLOTS = none */
 
+/* A thread's memory of the blocks it counts into (see the top). */
+enum { TCACHE = 128 };
+typedef struct tcache_entry {
+    uint64_t id;                       /* fx_prometheus.id; 0 = empty */
+    const fx_component *c;
+    series *s;
+    hot *h;                            /* the thread's block of s, or &s->shared */
+} tcache_entry;
+static _Thread_local tcache_entry tcache[TCACHE];
+
+static size_t tcache_index(const fx_component *c)
+{
+    /* components sit in arrays of fx_component: neighbours get neighbouring entries */
+    return (size_t)((uintptr_t)c / sizeof(fx_component)) % TCACHE;
+}
+
 static void slot_release(void *v)
 {
     int i = (int)((intptr_t)v - 1);
     thread_slot = NSLOTS;              /* events after this (other destructors) go to `shared` */
+    memset(tcache, 0, sizeof tcache);  /* its blocks are the next owner's now */
     FX__MUST(pthread_mutex_lock(&slot_mu));
     slot_used &= ~((uint64_t)1 << i);
     FX__MUST(pthread_mutex_unlock(&slot_mu));
@@ -297,17 +320,38 @@ static void observe_duration(fx_prometheus *p, series *s, hot *h, int64_t ns)
     series *s = lookup(p, (c));                   \
     if (s == NULL) return
 
+/* The thread's cache entry for c in p, with the series of c and the
+ * thread's block of it; filled now if it held something else. NULL on
+ * OOM. */
+static FX__NOINLINE const tcache_entry *resolve_slow(fx_prometheus *p, const fx_component *c)
+{
+    series *s = lookup(p, c);
+    if (s == NULL) return NULL;
+    tcache_entry *e = &tcache[tcache_index(c)];
+    *e = (tcache_entry){p->id, c, s, hot_of(s)};
+    return e;
+}
+
+static inline const tcache_entry *resolve(fx_prometheus *p, const fx_component *c)
+{
+    const tcache_entry *e = &tcache[tcache_index(c)];
+    if (FX_LIKELY(e->c == c && e->id == p->id)) return e;
+    return resolve_slow(p, c);
+}
+
 static void on_started(void *user, const fx_component *c)
 {
-    SERIES_OR_RETURN(user, c);
-    hot *h = hot_of(s);
-    bump(s, h, &h->started, 1);
+    const tcache_entry *e = resolve(user, c);
+    if (e != NULL) bump(e->s, e->h, &e->h->started, 1);
 }
 
 static void on_finished(void *user, const fx_component *c, int64_t ns, int code)
 {
-    SERIES_OR_RETURN(user, c);
-    hot *h = hot_of(s);
+    fx_prometheus *p = user;
+    const tcache_entry *e = resolve(p, c);
+    if (e == NULL) return;
+    series *s = e->s;
+    hot *h = e->h;
     if (FX_LIKELY(code == 0)) bump(s, h, &h->completed, 1);
     else inc(&s->errors[error_class(code)], 1);
     observe_duration(p, s, h, ns);
@@ -414,6 +458,8 @@ fx_prometheus *fx_prometheus_new(const fx_prometheus_config *cfg)
         if (!(b[i] > 0) || (i > 0 && !(b[i] > b[i - 1]))) return NULL;
     fx_prometheus *p = calloc(1, sizeof *p);
     if (p == NULL) return NULL;
+    static atomic_uint_fast64_t last_id;
+    p->id = atomic_fetch_add_explicit(&last_id, 1, memory_order_relaxed) + 1;
     for (size_t i = 0; i < nb; i++) {
         p->bounds[i] = b[i];
         p->bounds_ns[i] = (int64_t)(b[i] * 1e9 + 0.5);

@@ -464,6 +464,70 @@ static void test_runtime_metrics_prometheus_sums_thread_blocks(void **state)
     fx_prometheus_free(prom);
 }
 
+/* Each thread remembers, per component, the series and block it counts
+ * into (prometheus.c): the memory must never send a count to the wrong
+ * collector (two alive at once, or a new one where a freed one was) or to
+ * the wrong component (two that share a cache entry). */
+enum { MANY_COMPS = 130 };
+static fx_component many[MANY_COMPS];   /* [0] and [128] share an entry of the thread's cache */
+
+static void count_line(fx_prometheus *p, const char *stage, int started, int completed)
+{
+    char *text = render(p);
+    char line[200];
+    snprintf(line, sizeof line, "fluxus_stage_started_total{pipeline=\"many\",stage=\"%s\"} %d", stage, started);
+    assert_has_line(text, line);
+    snprintf(line, sizeof line, "fluxus_stage_completed_total{pipeline=\"many\",stage=\"%s\"} %d", stage, completed);
+    assert_has_line(text, line);
+    free(text);
+}
+
+static void test_runtime_metrics_prometheus_thread_cache_keeps_apart(void **state)
+{
+    (void)state;
+    static char names[MANY_COMPS][8];
+    for (int i = 0; i < MANY_COMPS; i++) {
+        snprintf(names[i], sizeof names[i], "s%d", i);
+        many[i] = (fx_component){"many", names[i], "m", FX_COMPONENT_STAGE};
+    }
+    fx_clock *clk = fx_clock_fake_new(0);
+    fx_prometheus *a = fx_prometheus_new(NULL), *b = fx_prometheus_new(NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    fx_runtime *ra = fx_runtime_new(&(fx_runtime_config){.clock = clk, .metrics = fx_prometheus_metrics(a)});
+    fx_runtime *rb = fx_runtime_new(&(fx_runtime_config){.clock = clk, .metrics = fx_prometheus_metrics(b)});
+    /* one thread, two collectors and two components of one cache entry, interleaved */
+    for (int i = 0; i < 10; i++) {
+        run(ra, clk, NULL, &many[0], 0, 0);
+        run(rb, clk, NULL, &many[0], 0, i % 2 ? 3 : 0);
+        run(ra, clk, NULL, &many[128], 0, 0);
+        run(ra, clk, NULL, &many[0], 0, 0);
+    }
+    count_line(a, "s0", 20, 20);
+    count_line(a, "s128", 10, 10);
+    count_line(b, "s0", 10, 5);
+    char *text = render(b);
+    assert_null(strstr(text, "stage=\"s128\""));
+    free(text);
+    /* a new collector, possibly where a was: nothing of a's reaches it */
+    fx_runtime_free(ra);
+    fx_prometheus_free(a);
+    fx_prometheus *c = fx_prometheus_new(NULL);
+    assert_non_null(c);
+    fx_runtime *rc = fx_runtime_new(&(fx_runtime_config){.clock = clk, .metrics = fx_prometheus_metrics(c)});
+    run(rc, clk, NULL, &many[0], 0, 0);
+    run(rc, clk, NULL, &many[128], 0, 0);
+    run(rc, clk, NULL, &many[128], 0, 0);
+    count_line(c, "s0", 1, 1);
+    count_line(c, "s128", 2, 2);
+    count_line(b, "s0", 10, 5);
+    fx_runtime_free(rc);
+    fx_runtime_free(rb);
+    fx_prometheus_free(c);
+    fx_prometheus_free(b);
+    fx_clock_free(clk);
+}
+
 /* ---------------------------------------------------------------- HTTP */
 
 typedef struct body {
@@ -563,6 +627,7 @@ int main(void)
         cmocka_unit_test(test_runtime_metrics_prometheus_exact_under_threads),
         cmocka_unit_test(test_runtime_metrics_prometheus_exact_across_thread_slots),
         cmocka_unit_test(test_runtime_metrics_prometheus_sums_thread_blocks),
+        cmocka_unit_test(test_runtime_metrics_prometheus_thread_cache_keeps_apart),
         cmocka_unit_test(test_runtime_metrics_prometheus_serves_and_scrapes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
