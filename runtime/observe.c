@@ -165,7 +165,7 @@ static inline int64_t start_time(fx_observation *up, const fx_clock *clock)
         up->flags &= ~(unsigned)OBS_LEND_START;   /* the first part begun borrows it */
         return up->start_ns;
     }
-    return fx_clock_now(clock);
+    return fx__clock_now(clock);
 }
 
 /* The metrics callback of a component's start, or NULL. */
@@ -245,7 +245,7 @@ void fx_observe_begin_lending(fx_runtime *rt, fx_ctx *ctx, const fx_component *c
 /* The end of a component's observation: lent by its last part, or the clock. */
 static inline int64_t end_time(const fx_observation *obs)
 {
-    return (obs->flags & OBS_HAS_END) ? obs->end_ns : fx_clock_now(obs->clock);
+    return (obs->flags & OBS_HAS_END) ? obs->end_ns : fx__clock_now(obs->clock);
 }
 
 /* Lends `now` to the lending observation right above obs, if any. */
