@@ -907,10 +907,38 @@ static void put_ctx_check(Gen *g, const Comp *k)
     put(g, ");\n");
 }
 
-/* n0 around one observed part: both are timed by the same two clock reads. */
+/* The component whose fx_observe_end is k's last act (k itself when it is
+ * observed, through metrics() and to a chain's last part), or NULL. */
+static const Comp *observed_last(const Comp *k)
+{
+    if (observed_through(k))
+        return k->op == OP_METRICS ? observed_last(k->kids[0]) : k;
+    if (k->op == OP_CHAIN && k->nkids > 0)
+        return observed_last(k->kids[k->nkids - 1]);
+    return NULL;
+}
+
+/* True when k's first act is an observed component's fx_observe_begin
+ * (through metrics() and to a chain's first part). */
+static bool observed_first(const Comp *k)
+{
+    if (observed_through(k))
+        return true;
+    return k->op == OP_CHAIN && k->nkids > 0 && observed_first(k->kids[0]);
+}
+
+/* n0 whose body begins and ends with an observed part: the first part's
+ * begin and the last part's end are its own clock reads too. */
 static bool lends_clock(const Comp *k)
 {
-    return k->id == 0 && k->nkids == 1 && observed_through(k->kids[0]);
+    return k->id == 0 && k->nkids == 1 && observed_first(k->kids[0]) && observed_last(k->kids[0]) != NULL;
+}
+
+/* The part that lends its end to n0 (fx_observe_end_lending), or NULL. */
+static const Comp *end_lender(Gen *g)
+{
+    const Comp *top = g->comps.len > 0 ? g->comps.items[0] : NULL;
+    return top != NULL && lends_clock(top) ? observed_last(top->kids[0]) : NULL;
 }
 
 /* The one function of an op without variants: it tests the instance's flag
@@ -931,9 +959,10 @@ static void emit_any(Gen *g, const Comp *k, const OpGen *og)
     }
     og->body(g, k);   /* declares `int rc` and leaves the result in it */
     if (og->observed) {
+        bool lends = end_lender(g) == k;
         put(g, "\n    if (FX_UNLIKELY(observed))\n"
-               "        fx_observe_end(p->rt, ctx, &%s_components[%d], &obs, rc);\n",
-            g->pfx, k->id);
+               "        fx_observe_end%s(p->rt, ctx, &%s_components[%d], &obs, rc);%s\n",
+            lends ? "_lending" : "", g->pfx, k->id, lends ? "   /* the pipeline's end too */" : "");
     }
     put(g, "    return rc;\n}\n");
 }
@@ -970,8 +999,11 @@ static void emit_variants(Gen *g, const Comp *k, const OpGen *og)
             lending ? "   /* the part's clock reads time us too */" : "");
     }
     og->body(g, k);
-    if (og->observed)
-        put(g, "\n    fx_observe_end(p->rt, ctx, &%s_components[%d], &obs, rc);\n", g->pfx, k->id);
+    if (og->observed) {
+        bool lends = end_lender(g) == k;
+        put(g, "\n    fx_observe_end%s(p->rt, ctx, &%s_components[%d], &obs, rc);%s\n",
+            lends ? "_lending" : "", g->pfx, k->id, lends ? "   /* the pipeline's end too */" : "");
+    }
     put(g, "    return rc;\n}\n");
 
     g->variant = VARIANT_ANY;

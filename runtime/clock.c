@@ -33,20 +33,13 @@ typedef struct clock_reg {
     struct clock_reg *prev, *next;   /* clock->mu */
 } clock_reg;
 
-static fx_clock real_clock = { .fake = false };
+fx_clock fx__real_clock = { .fake = false };
 
-const fx_clock *fx_clock_real(void) { return &real_clock; }
-
-static int64_t real_now(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) abort();  /* cannot fail on POSIX */
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+const fx_clock *fx_clock_real(void) { return &fx__real_clock; }
 
 int64_t fx_clock_now(const fx_clock *c)
 {
-    if (c == NULL || !c->fake) return real_now();
+    if (c == NULL || !c->fake) return fx__clock_now(&fx__real_clock);
     return atomic_load_explicit(&c->now, memory_order_acquire);
 }
 
@@ -225,7 +218,7 @@ static void waiter_destroy(fx__waiter *w)
 
 int fx_clock_sleep_until(const fx_clock *c, fx_ctx *ctx, int64_t deadline_ns)
 {
-    if (c == NULL) c = &real_clock;
+    if (c == NULL) c = &fx__real_clock;
     sleep_plan p = { .clock = c, .deadline = deadline_ns, .ctx_deadline = INT64_MAX };
     bool ok = plan_add(&p, c, deadline_ns);
     if (ctx != NULL)

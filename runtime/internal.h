@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 /* ------------------------------------------------------------ util */
 
@@ -26,6 +28,21 @@ static inline int64_t fx__add_sat(int64_t a, int64_t b)
 }
 
 /* ------------------------------------------------------------ clock.c */
+
+/* The real clock, what fx_clock_real() returns. */
+extern struct fx_clock fx__real_clock;
+
+/* fx_clock_now(c), inline for a c that is not NULL: fx_observe_* read the
+ * clock twice per observed component, and the call into clock.c was half
+ * the cost of a read. Part of the clock module (clock.c's own
+ * fx_clock_now is this). */
+static inline int64_t fx__clock_now(const fx_clock *c)
+{
+    if (c != &fx__real_clock) return fx_clock_now(c);
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) abort();  /* cannot fail on POSIX */
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 /* One thread blocked in fx_clock_sleep*: lives on the sleeper's stack.
  * Wakers (fx_ctx_cancel, fx_clock_fake_advance) set `woken` under `mu` and
@@ -266,8 +283,30 @@ void fx__sched_destroy(fx__sched *s);
 
 fx__sched *fx__runtime_sched(fx_runtime *rt);
 
-const fx_metrics *fx__runtime_metrics(const fx_runtime *rt);
-const fx_tracer *fx__runtime_tracer(const fx_runtime *rt);
+/* The start of every fx_runtime (runtime.c): what fx_observe_* read for
+ * every observed component, so that they read it inline. Immutable after
+ * the runtime is made; any thread. */
+typedef struct fx__runtime_obs {
+    struct fx__runtime_head head;      /* first: read by fx_runtime_observed */
+    const fx_clock *clock;             /* never NULL */
+    const fx_metrics *metrics;         /* NULL = none */
+    const fx_tracer *tracer;           /* NULL = none */
+} fx__runtime_obs;
+
+static inline const fx__runtime_obs *fx__runtime_obs_of(const fx_runtime *rt)
+{
+    return (const fx__runtime_obs *)(const void *)rt;
+}
+
+static inline const fx_metrics *fx__runtime_metrics(const fx_runtime *rt)
+{
+    return fx__runtime_obs_of(rt)->metrics;
+}
+
+static inline const fx_tracer *fx__runtime_tracer(const fx_runtime *rt)
+{
+    return fx__runtime_obs_of(rt)->tracer;
+}
 
 /* ------------------------------------------------------------ record.c */
 

@@ -15,9 +15,29 @@
 
 /* ------------------------------------------------------------ helpers */
 
+/* fx_observation.flags */
+enum {
+    OBS_ENTERED = 1u << 0,     /* this observation is ctx's current one (end restores) */
+    OBS_LEND_START = 1u << 1,  /* fx_observe_begin_lending: the first part begun takes start_ns */
+    OBS_LEND_END = 1u << 2,    /* fx_observe_begin_lending: takes the end its last part lends */
+    OBS_HAS_END = 1u << 3,     /* end_ns was lent by that part */
+    OBS_PENDING = 1u << 4,     /* trace() deferring to the observed component inside it */
+    OBS_REMOTE = 1u << 5,      /* holds an adopted traceparent in `remote` */
+};
+
 static fx_observation *current(const fx_ctx *ctx)
 {
     return ctx != NULL ? (fx_observation *)ctx->span : NULL;
+}
+
+static FX__NOINLINE const fx__runtime_obs *default_tables(void)
+{
+    return fx__runtime_obs_of(fx_runtime_default());
+}
+
+static inline const fx__runtime_obs *tables(fx_runtime *rt)
+{
+    return FX_LIKELY(rt != NULL) ? fx__runtime_obs_of(rt) : default_tables();
 }
 
 /* The tracer handle of the nearest real span at or above o for tracer t:
@@ -34,7 +54,7 @@ static const fx_span_context *remote_of(const fx_observation *o, const fx_tracer
 {
     for (; o != NULL; o = o->up) {
         if (o->span != NULL && o->tracer == t) return NULL;
-        if (o->has_remote) return &o->remote;
+        if (o->flags & OBS_REMOTE) return &o->remote;
     }
     return NULL;
 }
@@ -69,51 +89,22 @@ static void attr_bool(const fx_tracer *t, void *span, const char *key, bool v)
         t->set_attribute(t->user, span, key, v ? "true" : "false");
 }
 
+/* What every observation needs before anything may read it. The fields
+ * left out (end_ns, attrs, nattrs, remote, child) are read only under the
+ * flag or kind that their writer sets. */
 static void obs_init(fx_observation *obs, fx_ctx *ctx)
 {
     obs->span = NULL;
+    obs->parent_span = NULL;
     obs->tracer = NULL;
     obs->up = current(ctx);
-    obs->parent_span = NULL;
-    obs->attrs = NULL;
-    obs->nattrs = 0;
-    obs->has_remote = false;
-    obs->pending = false;
-    obs->entered = false;
-    obs->lend = false;
-    obs->has_end = false;
-    obs->lender = NULL;
+    obs->flags = 0;
     obs->child_kind = -1;
-}
-
-/* The start of a component's observation: borrowed from a lending
- * observation right above it that has not lent it yet, else the clock. */
-static int64_t start_time(fx_observation *obs)
-{
-    fx_observation *up = obs->up;
-    if (up != NULL && up->lend) {
-        up->lend = false;
-        obs->lender = up;
-        return up->start_ns;
-    }
-    return fx_clock_now(obs->clock);
-}
-
-/* The end of a component's observation, lent back to its lender. */
-static int64_t end_time(fx_observation *obs)
-{
-    if (obs->has_end) return obs->end_ns;
-    int64_t now = fx_clock_now(obs->clock);
-    if (obs->lender != NULL) {
-        obs->lender->end_ns = now;
-        obs->lender->has_end = true;
-    }
-    return now;
 }
 
 /* Opens t's span for c under ctx's current span and makes obs current. A
  * pending trace() observation right above hands over its attributes. */
-static void span_open(const fx_tracer *t, fx_ctx *ctx, const fx_component *c, fx_observation *obs)
+static FX__ALWAYS_INLINE void span_open(const fx_tracer *t, fx_ctx *ctx, const fx_component *c, fx_observation *obs)
 {
     obs->tracer = t;
     obs->parent_span = handle_of(obs->up, t);
@@ -123,14 +114,14 @@ static void span_open(const fx_tracer *t, fx_ctx *ctx, const fx_component *c, fx
         obs->span = t->start_remote_span(t->user, remote, c);
     else
         obs->span = t->start_span(t->user, obs->parent_span, c);
-    if (obs->span != NULL && obs->up != NULL && obs->up->pending) {
+    if (obs->span != NULL && obs->up != NULL && (obs->up->flags & OBS_PENDING)) {
         for (size_t i = 0; i < obs->up->nattrs; i++)
             if (t->set_attribute != NULL)
                 t->set_attribute(t->user, obs->span, obs->up->attrs[i].key, obs->up->attrs[i].value);
     }
     if (ctx != NULL) {
         ctx->span = obs;
-        obs->entered = true;
+        obs->flags |= OBS_ENTERED;
     }
 }
 
@@ -148,7 +139,7 @@ static void record_error(const fx_tracer *t, fx_ctx *ctx, void *span, int rc)
 }
 
 /* Sets duration and error on obs's span, ends it, restores ctx's span. */
-static void span_close(const fx_tracer *t, fx_ctx *ctx, fx_observation *obs,
+static FX__ALWAYS_INLINE void span_close(const fx_tracer *t, fx_ctx *ctx, fx_observation *obs,
                        int64_t duration_ns, bool with_duration, int rc)
 {
     if (obs->span != NULL) {
@@ -157,64 +148,175 @@ static void span_close(const fx_tracer *t, fx_ctx *ctx, fx_observation *obs,
         if (rc != 0) record_error(t, ctx, obs->span, rc);
         if (t->end_span != NULL) t->end_span(t->user, obs->span);
     }
-    if (ctx != NULL && obs->entered) ctx->span = obs->up;
+    if (ctx != NULL && (obs->flags & OBS_ENTERED)) ctx->span = obs->up;
 }
 
-/* ------------------------------------------------------------ components */
+/* ------------------------------------------------------------ components
+ *
+ * begin and end run for every observed component: they write only the
+ * fields that the no-tracer path reads, read the runtime's tables inline,
+ * and leave spans to functions of their own. */
 
-static void begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, bool lending)
+/* The start of a component's observation: borrowed from a lending
+ * observation right above it that has not lent it yet, else the clock. */
+static inline int64_t start_time(fx_observation *up, const fx_clock *clock)
 {
-    if (rt == NULL) rt = fx_runtime_default();
-    obs_init(obs, ctx);
-    obs->clock = fx_runtime_clock(rt);
-    obs->start_ns = start_time(obs);
-    if (lending && ctx != NULL) {
-        obs->lend = true;
-        ctx->span = obs;          /* where the part finds it; a tracer's span_open re-does this */
-        obs->entered = true;
+    if (up != NULL && (up->flags & OBS_LEND_START)) {
+        up->flags &= ~(unsigned)OBS_LEND_START;   /* the first part begun borrows it */
+        return up->start_ns;
     }
-    /* the tables are read where they are used: fewer registers live across
-     * the clock read (begin and end run for every observed component) */
-    const fx_metrics *m = fx__runtime_metrics(rt);
-    obs->metrics = m;
-    if (m != NULL) {
-        if (c->kind == FX_COMPONENT_PIPELINE) {
-            if (m->pipeline_started != NULL) m->pipeline_started(m->user, c);
-        } else if (m->stage_started != NULL) {
-            m->stage_started(m->user, c);
-        }
-    }
-    const fx_tracer *t = fx__runtime_tracer(rt);
-    if (t != NULL) span_open(t, ctx, c, obs);
+    return fx__clock_now(clock);
 }
 
+/* The metrics callback of a component's start, or NULL. */
+static inline void (*started_of(const fx_metrics *m, const fx_component *c))(void *, const fx_component *)
+{
+    if (m == NULL) return NULL;
+    return c->kind == FX_COMPONENT_PIPELINE ? m->pipeline_started : m->stage_started;
+}
+
+/* begin with a tracer: as below, and the span. Out of line, so that the
+ * path without one keeps a small frame. */
+static FX__NOINLINE void begin_traced(const fx__runtime_obs *r, fx_ctx *ctx, const fx_component *c,
+                                      fx_observation *obs, unsigned lending)
+{
+    obs_init(obs, ctx);
+    obs->metrics = r->metrics;
+    obs->clock = r->clock;
+    obs->start_ns = start_time(obs->up, r->clock);
+    if (lending != 0 && ctx != NULL) obs->flags = lending;
+    void (*started)(void *, const fx_component *) = started_of(r->metrics, c);
+    if (started != NULL) started(r->metrics->user, c);
+    span_open(r->tracer, ctx, c, obs);
+}
+
+/* begin without a tracer (lending is a constant in each of the two
+ * functions below). */
+static FX__ALWAYS_INLINE void begin_plain(const fx__runtime_obs *r, fx_ctx *ctx, const fx_component *c,
+                                          fx_observation *obs, unsigned lending)
+{
+    fx_observation *up = current(ctx);
+    obs->span = NULL;
+    obs->parent_span = NULL;
+    obs->tracer = NULL;
+    obs->up = up;
+    obs->metrics = r->metrics;
+    obs->clock = r->clock;
+    obs->flags = 0;
+    obs->start_ns = start_time(up, r->clock);
+    if (lending != 0 && ctx != NULL) {
+        obs->flags = lending | OBS_ENTERED;
+        obs->child_kind = -1;
+        ctx->span = obs;          /* where the parts find it */
+    }
+    void (*started)(void *, const fx_component *) = started_of(r->metrics, c);
+    if (started != NULL) started(r->metrics->user, c);   /* last: a tail call */
+}
+
+static FX__NOINLINE void begin_plain_own(const fx__runtime_obs *r, fx_ctx *ctx, const fx_component *c,
+                                         fx_observation *obs)
+{
+    begin_plain(r, ctx, c, obs, 0);
+}
+
+static FX__NOINLINE void begin_plain_lending(const fx__runtime_obs *r, fx_ctx *ctx, const fx_component *c,
+                                             fx_observation *obs)
+{
+    begin_plain(r, ctx, c, obs, OBS_LEND_START | OBS_LEND_END);
+}
+
+/* The exported begins only pick the path: no frame of their own, so that
+ * each path is a tail call (rt NULL, the default runtime, is the only
+ * out-of-line call here). */
 void fx_observe_begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs)
 {
-    begin(rt, ctx, c, obs, false);
+    const fx__runtime_obs *r = tables(rt);
+    if (FX_UNLIKELY(r->tracer != NULL)) begin_traced(r, ctx, c, obs, 0);
+    else begin_plain_own(r, ctx, c, obs);
 }
 
 void fx_observe_begin_lending(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs)
 {
-    begin(rt, ctx, c, obs, true);
+    const fx__runtime_obs *r = tables(rt);
+    if (FX_UNLIKELY(r->tracer != NULL)) begin_traced(r, ctx, c, obs, OBS_LEND_START | OBS_LEND_END);
+    else begin_plain_lending(r, ctx, c, obs);
 }
 
+/* The end of a component's observation: lent by its last part, or the clock. */
+static inline int64_t end_time(const fx_observation *obs)
+{
+    return (obs->flags & OBS_HAS_END) ? obs->end_ns : fx__clock_now(obs->clock);
+}
+
+/* Lends `now` to the lending observation right above obs, if any. */
+static inline void lend_end(fx_observation *obs, int64_t now)
+{
+    fx_observation *up = obs->up;
+    if (up != NULL && (up->flags & OBS_LEND_END)) {
+        up->end_ns = now;
+        up->flags = (up->flags & ~(unsigned)OBS_LEND_END) | OBS_HAS_END;
+    }
+}
+
+/* The component's metrics callback at its end. */
+static inline void end_metrics(const fx_metrics *m, const fx_component *c, int64_t duration, int rc)
+{
+    if (m == NULL) return;
+    if (c->kind == FX_COMPONENT_PIPELINE) {
+        if (m->pipeline_completed != NULL) m->pipeline_completed(m->user, c, duration, rc);
+    } else if (FX_LIKELY(rc == 0)) {
+        if (m->stage_completed != NULL) m->stage_completed(m->user, c, duration);
+    } else if (m->stage_error != NULL) {
+        m->stage_error(m->user, c, duration, rc);
+    }
+}
+
+/* end with a tracer (obs->tracer, set by begin's span_open): as below,
+ * then the span. Out of line, like begin_traced. */
+static FX__NOINLINE void end_traced(fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc,
+                                    bool lends)
+{
+    int64_t now = end_time(obs);
+    if (lends) lend_end(obs, now);
+    int64_t duration = now - obs->start_ns;
+    end_metrics(obs->metrics, c, duration, rc);
+    span_close(obs->tracer, ctx, obs, duration, true, rc);
+}
+
+/* end without a tracer: the metrics callback comes last, so that it is
+ * a tail call. */
+static FX__ALWAYS_INLINE void end_plain(fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc,
+                                        bool lends)
+{
+    int64_t now = end_time(obs);
+    if (lends) lend_end(obs, now);
+    if (obs->flags & OBS_ENTERED) ctx->span = obs->up;   /* a lending one */
+    end_metrics(obs->metrics, c, now - obs->start_ns, rc);
+}
+
+static FX__NOINLINE void end_plain_own(fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc)
+{
+    end_plain(ctx, c, obs, rc, false);
+}
+
+static FX__NOINLINE void end_plain_lending(fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc)
+{
+    end_plain(ctx, c, obs, rc, true);
+}
+
+/* Like the begins, the exported ends only pick the path. */
 void fx_observe_end(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc)
 {
     (void)rt;   /* begin kept what end needs of it in obs */
-    int64_t duration = end_time(obs) - obs->start_ns;
-    const fx_metrics *m = obs->metrics;
-    if (m != NULL) {
-        if (c->kind == FX_COMPONENT_PIPELINE) {
-            if (m->pipeline_completed != NULL) m->pipeline_completed(m->user, c, duration, rc);
-        } else if (rc == 0) {
-            if (m->stage_completed != NULL) m->stage_completed(m->user, c, duration);
-        } else if (m->stage_error != NULL) {
-            m->stage_error(m->user, c, duration, rc);
-        }
-    }
-    const fx_tracer *t = obs->tracer;   /* the runtime's, set by begin's span_open */
-    if (t != NULL) span_close(t, ctx, obs, duration, true, rc);
-    else if (ctx != NULL && obs->entered) ctx->span = obs->up;   /* a lending one without tracer */
+    if (FX_UNLIKELY(obs->tracer != NULL)) end_traced(ctx, c, obs, rc, false);
+    else end_plain_own(ctx, c, obs, rc);
+}
+
+void fx_observe_end_lending(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc)
+{
+    (void)rt;
+    if (FX_UNLIKELY(obs->tracer != NULL)) end_traced(ctx, c, obs, rc, true);
+    else end_plain_lending(ctx, c, obs, rc);
 }
 
 /* ------------------------------------------------------------ child spans */
@@ -273,12 +375,12 @@ void fx_observe_trace_begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c,
     if (t == NULL) return;
     if (merge) {
         /* The observed component inside opens the one span and takes attrs. */
-        obs->pending = true;
+        obs->flags |= OBS_PENDING;
         obs->attrs = attrs;
         obs->nattrs = nattrs;
         if (ctx != NULL) {
             ctx->span = obs;
-            obs->entered = true;
+            obs->flags |= OBS_ENTERED;
         }
         return;
     }
@@ -464,12 +566,12 @@ int fx_ctx_set_traceparent(fx_ctx *ctx, const char *header)
     if (ctx == NULL) return FX_EINVAL;
     fx_observation *o = current(ctx);
     if (header == NULL) {
-        if (o != NULL && o->has_remote && o->span == NULL) ctx->span = o->up;
+        if (o != NULL && (o->flags & OBS_REMOTE) && o->span == NULL) ctx->span = o->up;
         return 0;
     }
     fx_span_context sc;
     if (fx_traceparent_parse(header, &sc) != 0) return FX_EINVAL;
-    if (o != NULL && o->has_remote && o->span == NULL && !o->pending) {
+    if (o != NULL && (o->flags & OBS_REMOTE) && o->span == NULL && !(o->flags & OBS_PENDING)) {
         o->remote = sc;     /* replace the one adopted before */
         return 0;
     }
@@ -478,7 +580,8 @@ int fx_ctx_set_traceparent(fx_ctx *ctx, const char *header)
     memset(r, 0, sizeof *r);
     r->up = o;
     r->remote = sc;
-    r->has_remote = true;
+    r->flags = OBS_REMOTE;
+    r->child_kind = -1;
     ctx->span = r;
     return 0;
 }
@@ -494,7 +597,7 @@ int fx_ctx_traceparent(const fx_ctx *ctx, char *buf, size_t n)
                 return FX_EINVAL;
             return fx_traceparent_format(&sc, buf, n);
         }
-        if (o->has_remote) return fx_traceparent_format(&o->remote, buf, n);
+        if (o->flags & OBS_REMOTE) return fx_traceparent_format(&o->remote, buf, n);
     }
     return FX_EINVAL;
 }

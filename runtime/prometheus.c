@@ -3,11 +3,27 @@
  * exposition writer, and an HTTP endpoint (libmicrohttpd).
  *
  * Hot path: a component pointer is looked up in a lock-free open-addressing
- * cache (slots are claimed once, never freed) that maps it to its series;
- * counting is relaxed atomic adds. A miss (the first event of a component)
- * takes `mu`, finds or makes the series by its labels (two components with
- * the same labels share one series, as Prometheus requires), and publishes
- * the cache slot. */
+ * cache (slots are claimed once, never freed) that maps it to its series.
+ * A miss (the first event of a component) takes `mu`, finds or makes the
+ * series by its labels (two components with the same labels share one
+ * series, as Prometheus requires), and publishes the cache slot.
+ *
+ * The component events (started, completed, the duration histogram: two
+ * to four counters per observed component) count into the calling
+ * thread's own block of the series (`hot`): each thread that reports holds
+ * one of NSLOTS process-wide thread slots, so it is the only writer of its
+ * blocks and counts with a plain load and store instead of a locked
+ * read-modify-write. A scrape sums the blocks. A thread's slot goes back
+ * at its exit (a pthread key's destructor) and the next thread to take it
+ * goes on counting in the same blocks: counts stay exact. A thread that
+ * finds no free slot, or no memory for a block, counts into the series'
+ * shared block with atomic adds. The other events count with atomic adds
+ * in the series.
+ *
+ * Each thread also remembers, per component, the series and its own block
+ * (`tcache`, direct-mapped, keyed by the collector's never-reused id and
+ * the component's address), so that a component event on a warm thread
+ * costs two compares instead of the hash lookup and the block lookup. */
 #include "internal.h"
 
 #include <fluxus/prometheus.h>
@@ -37,14 +53,26 @@ static const char *const class_names[NCLASS] = {
 
 typedef atomic_uint_fast64_t counter;
 
+enum { NSLOTS = 64 };                  /* thread slots; more threads share `shared` */
+
+/* The counters of the component events, one block per series and thread
+ * slot (written by its slot's thread only) plus one shared block. A
+ * cache line of its own: the blocks of one series are written by
+ * different threads. */
+typedef struct hot {
+    _Alignas(64) counter started;
+    counter completed;
+    counter buckets[FX_PROMETHEUS_MAX_BUCKETS + 1];   /* non-cumulative; last = +Inf */
+    counter sum_ns;                    /* two's complement of the int64_t sum */
+} hot;
+
 typedef struct series {
     struct series *next;               /* list in order of creation; immutable once published */
     bool is_pipeline;
     char *pipeline, *stage;            /* owned */
-    counter started, completed;
+    _Atomic(hot *) slot[NSLOTS];       /* owned; made by the slot's thread at its first event */
+    hot shared;                        /* threads without a slot or a block: atomic adds */
     counter errors[NCLASS];
-    counter buckets[FX_PROMETHEUS_MAX_BUCKETS + 1];   /* non-cumulative; last = +Inf */
-    atomic_int_fast64_t sum_ns;
     counter retry_attempts;
     counter buffer_batches, buffer_items;
     counter fanout_started, fanout_completed, fanin_started, fanin_completed;
@@ -63,6 +91,7 @@ typedef struct cache_slot {
 
 struct fx_prometheus {
     fx_metrics table;                  /* user = this */
+    uint64_t id;                       /* unique in the process, never reused (thread caches) */
     double bounds[FX_PROMETHEUS_MAX_BUCKETS];
     int64_t bounds_ns[FX_PROMETHEUS_MAX_BUCKETS];
     size_t nbuckets;
@@ -106,8 +135,9 @@ static series *series_locked(fx_prometheus *p, const fx_component *c, bool is_pi
     for (series *s = p->head; s != NULL; s = s->next)
         if (s->is_pipeline == is_pipeline && same(s->pipeline, pipe) && same(s->stage, stage))
             return s;
-    series *s = calloc(1, sizeof *s);
+    series *s = aligned_alloc(_Alignof(series), sizeof *s);
     if (s == NULL) return NULL;
+    memset(s, 0, sizeof *s);
     s->is_pipeline = is_pipeline;
     s->pipeline = dup_or_empty(pipe);
     s->stage = dup_or_empty(stage);
@@ -168,6 +198,106 @@ static inline series *lookup(fx_prometheus *p, const fx_component *c)
 
 static void inc(counter *c, uint64_t n) { atomic_fetch_add_explicit(c, n, memory_order_relaxed); }
 
+/* ------------------------------------------------------------ thread slots */
+
+static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
+static pthread_key_t slot_key;         /* value: slot + 1, so the destructor runs */
+static pthread_mutex_t slot_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t slot_used;             /* slot_mu; bit i = slot i is taken */
+static _Thread_local int thread_slot = -1;   /* -1 = not asked yet, NSLOTS = none */
+
+/* A thread's memory of the blocks it counts into (see the top). */
+enum { TCACHE = 128 };
+typedef struct tcache_entry {
+    uint64_t id;                       /* fx_prometheus.id; 0 = empty */
+    const fx_component *c;
+    series *s;
+    hot *h;                            /* the thread's block of s, or &s->shared */
+} tcache_entry;
+static _Thread_local tcache_entry tcache[TCACHE];
+
+static size_t tcache_index(const fx_component *c)
+{
+    /* components sit in arrays of fx_component: neighbours get neighbouring entries */
+    return (size_t)((uintptr_t)c / sizeof(fx_component)) % TCACHE;
+}
+
+static void slot_release(void *v)
+{
+    int i = (int)((intptr_t)v - 1);
+    thread_slot = NSLOTS;              /* events after this (other destructors) go to `shared` */
+    memset(tcache, 0, sizeof tcache);  /* its blocks are the next owner's now */
+    FX__MUST(pthread_mutex_lock(&slot_mu));
+    slot_used &= ~((uint64_t)1 << i);
+    FX__MUST(pthread_mutex_unlock(&slot_mu));
+}
+
+static void slot_key_init(void) { FX__MUST(pthread_key_create(&slot_key, slot_release)); }
+
+/* The calling thread's slot, taken at its first event; NSLOTS when every
+ * slot is taken. */
+static int slot_take(void)
+{
+    FX__MUST(pthread_once(&slot_once, slot_key_init));
+    int i = NSLOTS;
+    FX__MUST(pthread_mutex_lock(&slot_mu));
+    if (~slot_used != 0) {
+        i = __builtin_ctzll(~slot_used);
+        slot_used |= (uint64_t)1 << i;
+    }
+    FX__MUST(pthread_mutex_unlock(&slot_mu));
+    if (i < NSLOTS) FX__MUST(pthread_setspecific(slot_key, (void *)(intptr_t)(i + 1)));
+    thread_slot = i;
+    return i;
+}
+
+/* The calling thread's block of s when it has none yet: made now, or the
+ * shared block (no slot, no memory). */
+static hot *hot_slow(series *s)
+{
+    int i = thread_slot < 0 ? slot_take() : thread_slot;
+    if (i >= NSLOTS) return &s->shared;
+    hot *h = atomic_load_explicit(&s->slot[i], memory_order_relaxed);
+    if (h != NULL) return h;
+    h = aligned_alloc(_Alignof(hot), sizeof *h);
+    if (h == NULL) return &s->shared;
+    memset(h, 0, sizeof *h);
+    atomic_store_explicit(&s->slot[i], h, memory_order_release);   /* a scrape may read it now */
+    return h;
+}
+
+/* The calling thread's block of s. */
+static inline hot *hot_of(series *s)
+{
+    int i = thread_slot;
+    if (FX_LIKELY((unsigned)i < NSLOTS)) {
+        hot *h = atomic_load_explicit(&s->slot[i], memory_order_relaxed);   /* our own store */
+        if (FX_LIKELY(h != NULL)) return h;
+    }
+    return hot_slow(s);
+}
+
+/* n more on c of block h: a plain load and store when h is the thread's
+ * own (one writer), an atomic add on the shared one. */
+static inline void bump(const series *s, const hot *h, counter *c, uint64_t n)
+{
+    if (FX_LIKELY(h != &s->shared))
+        atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
+    else
+        inc(c, n);
+}
+
+/* A counter of the component events: the sum over the blocks of s. */
+static uint64_t hot_get(series *s, size_t off)
+{
+    uint64_t v = atomic_load_explicit((counter *)(void *)((char *)&s->shared + off), memory_order_relaxed);
+    for (int i = 0; i < NSLOTS; i++) {
+        hot *h = atomic_load_explicit(&s->slot[i], memory_order_acquire);
+        if (h != NULL) v += atomic_load_explicit((counter *)(void *)((char *)h + off), memory_order_relaxed);
+    }
+    return v;
+}
+
 static size_t error_class(int code)
 {
     if (code > 0) return 0;
@@ -175,12 +305,12 @@ static size_t error_class(int code)
     return CLASS_UNKNOWN;
 }
 
-static void observe_duration(fx_prometheus *p, series *s, int64_t ns)
+static void observe_duration(fx_prometheus *p, series *s, hot *h, int64_t ns)
 {
     size_t b = 0;
     while (b < p->nbuckets && ns > p->bounds_ns[b]) b++;
-    inc(&s->buckets[b], 1);
-    atomic_fetch_add_explicit(&s->sum_ns, ns, memory_order_relaxed);
+    bump(s, h, &h->buckets[b], 1);
+    bump(s, h, &h->sum_ns, (uint64_t)ns);   /* two's complement: a negative ns subtracts */
 }
 
 /* ------------------------------------------------------------ callbacks */
@@ -190,18 +320,41 @@ static void observe_duration(fx_prometheus *p, series *s, int64_t ns)
     series *s = lookup(p, (c));                   \
     if (s == NULL) return
 
+/* The thread's cache entry for c in p, with the series of c and the
+ * thread's block of it; filled now if it held something else. NULL on
+ * OOM. */
+static FX__NOINLINE const tcache_entry *resolve_slow(fx_prometheus *p, const fx_component *c)
+{
+    series *s = lookup(p, c);
+    if (s == NULL) return NULL;
+    tcache_entry *e = &tcache[tcache_index(c)];
+    *e = (tcache_entry){p->id, c, s, hot_of(s)};
+    return e;
+}
+
+static inline const tcache_entry *resolve(fx_prometheus *p, const fx_component *c)
+{
+    const tcache_entry *e = &tcache[tcache_index(c)];
+    if (FX_LIKELY(e->c == c && e->id == p->id)) return e;
+    return resolve_slow(p, c);
+}
+
 static void on_started(void *user, const fx_component *c)
 {
-    SERIES_OR_RETURN(user, c);
-    inc(&s->started, 1);
+    const tcache_entry *e = resolve(user, c);
+    if (e != NULL) bump(e->s, e->h, &e->h->started, 1);
 }
 
 static void on_finished(void *user, const fx_component *c, int64_t ns, int code)
 {
-    SERIES_OR_RETURN(user, c);
-    if (code == 0) inc(&s->completed, 1);
+    fx_prometheus *p = user;
+    const tcache_entry *e = resolve(p, c);
+    if (e == NULL) return;
+    series *s = e->s;
+    hot *h = e->h;
+    if (FX_LIKELY(code == 0)) bump(s, h, &h->completed, 1);
     else inc(&s->errors[error_class(code)], 1);
-    observe_duration(p, s, ns);
+    observe_duration(p, s, h, ns);
 }
 
 static void on_stage_completed(void *user, const fx_component *c, int64_t ns) { on_finished(user, c, ns, 0); }
@@ -305,6 +458,8 @@ fx_prometheus *fx_prometheus_new(const fx_prometheus_config *cfg)
         if (!(b[i] > 0) || (i > 0 && !(b[i] > b[i - 1]))) return NULL;
     fx_prometheus *p = calloc(1, sizeof *p);
     if (p == NULL) return NULL;
+    static atomic_uint_fast64_t last_id;
+    p->id = atomic_fetch_add_explicit(&last_id, 1, memory_order_relaxed) + 1;
     for (size_t i = 0; i < nb; i++) {
         p->bounds[i] = b[i];
         p->bounds_ns[i] = (int64_t)(b[i] * 1e9 + 0.5);
@@ -343,6 +498,7 @@ void fx_prometheus_free(fx_prometheus *p)
     if (p == NULL) return;
     for (series *s = p->head, *next; s != NULL; s = next) {
         next = s->next;
+        for (int i = 0; i < NSLOTS; i++) free(atomic_load_explicit(&s->slot[i], memory_order_relaxed));
         free(s->pipeline);
         free(s->stage);
         free(s);
@@ -393,15 +549,25 @@ static void put_header(FILE *f, const char *name, const char *type, const char *
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* A counter family read at `off` in each series of the given kind; with
+/* Where a counter family is read: at `off` in the series, or summed over
+ * its blocks at `off` in a `hot`. */
+typedef struct place {
+    bool in_hot;
+    size_t off;
+} place;
+
+#define OFF(field) ((place){false, offsetof(series, field)})
+#define HOT(field) ((place){true, offsetof(hot, field)})
+
+/* A counter family read at `at` in each series of the given kind; with
  * only_nonzero, series at zero are left out (and the family when all are). */
 static void counter_family(FILE *f, fx_prometheus *p, bool pipelines, const char *name,
-                           const char *help, size_t off, bool only_nonzero)
+                           const char *help, place at, bool only_nonzero)
 {
     bool any = false;
     for (series *s = p->head; s != NULL; s = s->next) {
         if (s->is_pipeline != pipelines) continue;
-        uint64_t v = get((counter *)(void *)((char *)s + off));
+        uint64_t v = at.in_hot ? hot_get(s, at.off) : get((counter *)(void *)((char *)s + at.off));
         if (only_nonzero && v == 0) continue;
         if (!any) put_header(f, name, "counter", help);
         any = true;
@@ -443,14 +609,14 @@ static void histogram_family(FILE *f, fx_prometheus *p, bool pipelines, const ch
         uint64_t cum = 0;
         char le[32];
         for (size_t b = 0; b <= p->nbuckets; b++) {
-            cum += get(&s->buckets[b]);
+            cum += hot_get(s, offsetof(hot, buckets) + b * sizeof(counter));
             if (b < p->nbuckets) snprintf(le, sizeof le, "%g", p->bounds[b]);
             else snprintf(le, sizeof le, "+Inf");
             put_series(f, name, "_bucket", s, "le", le);
             fprintf(f, "%llu\n", (unsigned long long)cum);
         }
         put_series(f, name, "_sum", s, NULL, NULL);
-        fprintf(f, "%.9f\n", (double)atomic_load_explicit(&s->sum_ns, memory_order_relaxed) / 1e9);
+        fprintf(f, "%.9f\n", (double)(int64_t)hot_get(s, offsetof(hot, sum_ns)) / 1e9);
         put_series(f, name, "_count", s, NULL, NULL);
         fprintf(f, "%llu\n", (unsigned long long)cum);
     }
@@ -516,17 +682,15 @@ static void limiter_wait_family(FILE *f, fx_prometheus *p)
     }
 }
 
-#define OFF(field) offsetof(series, field)
-
 int fx_prometheus_write(fx_prometheus *p, FILE *f)
 {
     FX__MUST(pthread_mutex_lock(&p->mu));
-    counter_family(f, p, true, "fluxus_pipeline_started_total", "Pipeline runs started.", OFF(started), false);
-    counter_family(f, p, true, "fluxus_pipeline_completed_total", "Pipeline runs that succeeded.", OFF(completed), false);
+    counter_family(f, p, true, "fluxus_pipeline_started_total", "Pipeline runs started.", HOT(started), false);
+    counter_family(f, p, true, "fluxus_pipeline_completed_total", "Pipeline runs that succeeded.", HOT(completed), false);
     errors_family(f, p, true, "fluxus_pipeline_errors_total", "Pipeline runs that failed, by error class.");
     histogram_family(f, p, true, "fluxus_pipeline_duration_seconds", "Duration of pipeline runs.");
-    counter_family(f, p, false, "fluxus_stage_started_total", "Stage runs started.", OFF(started), false);
-    counter_family(f, p, false, "fluxus_stage_completed_total", "Stage runs that succeeded.", OFF(completed), false);
+    counter_family(f, p, false, "fluxus_stage_started_total", "Stage runs started.", HOT(started), false);
+    counter_family(f, p, false, "fluxus_stage_completed_total", "Stage runs that succeeded.", HOT(completed), false);
     errors_family(f, p, false, "fluxus_stage_errors_total", "Stage runs that failed, by error class.");
     histogram_family(f, p, false, "fluxus_stage_duration_seconds", "Duration of stage runs.");
     counter_family(f, p, false, "fluxus_retry_attempts_total", "Retries (tries after the first).", OFF(retry_attempts), true);

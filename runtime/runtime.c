@@ -6,12 +6,9 @@
 #include <unistd.h>
 
 struct fx_runtime {
-    struct fx__runtime_head head;      /* first: read by fx_runtime_observed */
+    fx__runtime_obs obs;               /* first: read inline by fx_runtime_observed, fx_observe_* */
     int threads;
     int64_t spin_ns;                   /* the scheduler's busy-wait before sleeping */
-    const fx_clock *clock;             /* never NULL */
-    const fx_metrics *metrics;         /* NULL = none */
-    const fx_tracer *tracer;           /* NULL = none */
     bool is_default;
     fx__sched sched;                   /* the worker pool (sched.c) */
 };
@@ -35,10 +32,10 @@ static void runtime_init(fx_runtime *rt, const fx_runtime_config *cfg)
     if (cfg->spin_us < 0) rt->spin_ns = 0;
     else if (cfg->spin_us > 0) rt->spin_ns = (int64_t)cfg->spin_us * 1000;
     else rt->spin_ns = cpu_count() > 1 ? FX__SPIN_DEFAULT_NS : 0;
-    rt->clock = cfg->clock != NULL ? cfg->clock : fx_clock_real();
-    rt->metrics = cfg->metrics;
-    rt->tracer = cfg->tracer;
-    rt->head.observed = cfg->metrics != NULL || cfg->tracer != NULL;
+    rt->obs.clock = cfg->clock != NULL ? cfg->clock : fx_clock_real();
+    rt->obs.metrics = cfg->metrics;
+    rt->obs.tracer = cfg->tracer;
+    rt->obs.head.observed = cfg->metrics != NULL || cfg->tracer != NULL;
     rt->is_default = false;
 }
 
@@ -78,11 +75,6 @@ void fx_runtime_free(fx_runtime *rt)
 
 int fx_runtime_threads(const fx_runtime *rt) { return rt->threads; }
 
-const fx_clock *fx_runtime_clock(const fx_runtime *rt) { return rt->clock; }
-
-/* ------------------------------------------------------------ observe */
-
-const fx_metrics *fx__runtime_metrics(const fx_runtime *rt) { return rt->metrics; }
-const fx_tracer *fx__runtime_tracer(const fx_runtime *rt) { return rt->tracer; }
+const fx_clock *fx_runtime_clock(const fx_runtime *rt) { return rt->obs.clock; }
 
 fx__sched *fx__runtime_sched(fx_runtime *rt) { return &rt->sched; }

@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,6 +327,207 @@ static void test_runtime_metrics_prometheus_exact_under_threads(void **state)
     fx_prometheus_free(prom);
 }
 
+/* Each thread counts into blocks of its own (prometheus.c): threads that
+ * come and go reuse the slots of those gone, more threads than slots share
+ * one block with atomic adds, and two collectors keep apart. Every count
+ * must stay exact. */
+enum { WAVES = 3, WAVE_THREADS = 80, PER_WAVE_THREAD = 500 };
+
+static const fx_component WAVE_COMP = {"waves", "w", "m", FX_COMPONENT_STAGE};
+
+typedef struct wave_arg {
+    fx_runtime *rt[2];
+    pthread_barrier_t *all_counted;   /* every thread of a wave alive at once */
+} wave_arg;
+
+static void *wave_thread(void *v)
+{
+    wave_arg *a = v;
+    for (int i = 0; i < PER_WAVE_THREAD; i++)
+        for (int r = 0; r < 2; r++) {
+            fx_observation o;
+            fx_observe_begin(a->rt[r], NULL, &WAVE_COMP, &o);
+            fx_observe_end(a->rt[r], NULL, &WAVE_COMP, &o, r == 1 && i % 5 == 0 ? 3 : 0);
+        }
+    pthread_barrier_wait(a->all_counted);
+    return NULL;
+}
+
+static void test_runtime_metrics_prometheus_exact_across_thread_slots(void **state)
+{
+    (void)state;
+    fx_prometheus *prom[2] = {fx_prometheus_new(NULL), fx_prometheus_new(NULL)};
+    fx_clock *clk = fx_clock_fake_new(0);
+    assert_non_null(prom[0]);
+    assert_non_null(prom[1]);
+    fx_clock_fake_advance(clk, 3 * MS);   /* begin and end read the same time: every duration is 0 */
+    wave_arg a = {.rt = {fx_runtime_new(&(fx_runtime_config){.clock = clk, .metrics = fx_prometheus_metrics(prom[0])}),
+                         fx_runtime_new(&(fx_runtime_config){.clock = clk, .metrics = fx_prometheus_metrics(prom[1])})}};
+    pthread_barrier_t barrier;
+    assert_int_equal(pthread_barrier_init(&barrier, NULL, WAVE_THREADS), 0);
+    a.all_counted = &barrier;
+    pthread_t th[WAVE_THREADS];
+    for (int w = 0; w < WAVES; w++) {
+        /* more threads than the 64 slots, all alive until each has counted */
+        for (int i = 0; i < WAVE_THREADS; i++) assert_int_equal(pthread_create(&th[i], NULL, wave_thread, &a), 0);
+        for (int i = 0; i < WAVE_THREADS; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
+    }
+    pthread_barrier_destroy(&barrier);
+    int total = WAVES * WAVE_THREADS * PER_WAVE_THREAD, errs = total / 5;
+    char line[200];
+    char *text = render(prom[0]);
+    snprintf(line, sizeof line, "fluxus_stage_started_total{pipeline=\"waves\",stage=\"w\"} %d", total);
+    assert_has_line(text, line);
+    snprintf(line, sizeof line, "fluxus_stage_completed_total{pipeline=\"waves\",stage=\"w\"} %d", total);
+    assert_has_line(text, line);
+    snprintf(line, sizeof line, "fluxus_stage_duration_seconds_bucket{pipeline=\"waves\",stage=\"w\",le=\"0.0001\"} %d", total);
+    assert_has_line(text, line);
+    snprintf(line, sizeof line, "fluxus_stage_duration_seconds_count{pipeline=\"waves\",stage=\"w\"} %d", total);
+    assert_has_line(text, line);
+    assert_has_line(text, "fluxus_stage_duration_seconds_sum{pipeline=\"waves\",stage=\"w\"} 0.000000000");
+    assert_null(strstr(text, "fluxus_stage_errors_total"));
+    free(text);
+    text = render(prom[1]);
+    snprintf(line, sizeof line, "fluxus_stage_started_total{pipeline=\"waves\",stage=\"w\"} %d", total);
+    assert_has_line(text, line);
+    snprintf(line, sizeof line, "fluxus_stage_completed_total{pipeline=\"waves\",stage=\"w\"} %d", total - errs);
+    assert_has_line(text, line);
+    snprintf(line, sizeof line, "fluxus_stage_errors_total{pipeline=\"waves\",stage=\"w\",class=\"application\"} %d", errs);
+    assert_has_line(text, line);
+    snprintf(line, sizeof line, "fluxus_stage_duration_seconds_count{pipeline=\"waves\",stage=\"w\"} %d", total);
+    assert_has_line(text, line);
+    free(text);
+    fx_runtime_free(a.rt[0]);
+    fx_runtime_free(a.rt[1]);
+    fx_clock_free(clk);
+    fx_prometheus_free(prom[0]);
+    fx_prometheus_free(prom[1]);
+}
+
+/* The duration sum and the buckets add up over the blocks of threads
+ * that are all alive (so each has a block of its own): thread i runs
+ * i + 1 ms on the fake clock while the others wait. */
+enum { SUM_THREADS = 10 };
+
+typedef struct sum_arg {
+    fx_runtime *rt;
+    fx_clock *clk;
+    sem_t done;                       /* posted after each thread's event */
+    pthread_barrier_t *leave;         /* all leave together */
+    int64_t ns;                       /* of the next thread */
+} sum_arg;
+
+static void *timed_thread(void *v)
+{
+    sum_arg *a = v;
+    fx_observation o;
+    fx_observe_begin(a->rt, NULL, &WAVE_COMP, &o);
+    fx_clock_fake_advance(a->clk, a->ns);
+    fx_observe_end(a->rt, NULL, &WAVE_COMP, &o, 0);
+    sem_post(&a->done);
+    pthread_barrier_wait(a->leave);
+    return NULL;
+}
+
+static void test_runtime_metrics_prometheus_sums_thread_blocks(void **state)
+{
+    (void)state;
+    fx_prometheus *prom = fx_prometheus_new(NULL);
+    assert_non_null(prom);
+    sum_arg a = {.clk = fx_clock_fake_new(0)};
+    a.rt = fx_runtime_new(&(fx_runtime_config){.clock = a.clk, .metrics = fx_prometheus_metrics(prom)});
+    assert_int_equal(sem_init(&a.done, 0, 0), 0);
+    pthread_barrier_t leave;
+    assert_int_equal(pthread_barrier_init(&leave, NULL, SUM_THREADS + 1), 0);
+    a.leave = &leave;
+    pthread_t th[SUM_THREADS];
+    for (int i = 0; i < SUM_THREADS; i++) {
+        a.ns = (i + 1) * MS;
+        assert_int_equal(pthread_create(&th[i], NULL, timed_thread, &a), 0);
+        while (sem_wait(&a.done) != 0) {}
+    }
+    char *text = render(prom);   /* while all ten hold their blocks */
+    pthread_barrier_wait(&leave);
+    for (int i = 0; i < SUM_THREADS; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
+    /* 1 + 2 + ... + 10 ms; 1, 2 and 5 ms fall in le="0.005" and below */
+    assert_has_line(text, "fluxus_stage_duration_seconds_sum{pipeline=\"waves\",stage=\"w\"} 0.055000000");
+    assert_has_line(text, "fluxus_stage_duration_seconds_bucket{pipeline=\"waves\",stage=\"w\",le=\"0.001\"} 1");
+    assert_has_line(text, "fluxus_stage_duration_seconds_bucket{pipeline=\"waves\",stage=\"w\",le=\"0.005\"} 5");
+    assert_has_line(text, "fluxus_stage_duration_seconds_bucket{pipeline=\"waves\",stage=\"w\",le=\"0.01\"} 10");
+    assert_has_line(text, "fluxus_stage_duration_seconds_count{pipeline=\"waves\",stage=\"w\"} 10");
+    assert_has_line(text, "fluxus_stage_started_total{pipeline=\"waves\",stage=\"w\"} 10");
+    free(text);
+    pthread_barrier_destroy(&leave);
+    sem_destroy(&a.done);
+    fx_runtime_free(a.rt);
+    fx_clock_free(a.clk);
+    fx_prometheus_free(prom);
+}
+
+/* Each thread remembers, per component, the series and block it counts
+ * into (prometheus.c): the memory must never send a count to the wrong
+ * collector (two alive at once, or a new one where a freed one was) or to
+ * the wrong component (two that share a cache entry). */
+enum { MANY_COMPS = 130 };
+static fx_component many[MANY_COMPS];   /* [0] and [128] share an entry of the thread's cache */
+
+static void count_line(fx_prometheus *p, const char *stage, int started, int completed)
+{
+    char *text = render(p);
+    char line[200];
+    snprintf(line, sizeof line, "fluxus_stage_started_total{pipeline=\"many\",stage=\"%s\"} %d", stage, started);
+    assert_has_line(text, line);
+    snprintf(line, sizeof line, "fluxus_stage_completed_total{pipeline=\"many\",stage=\"%s\"} %d", stage, completed);
+    assert_has_line(text, line);
+    free(text);
+}
+
+static void test_runtime_metrics_prometheus_thread_cache_keeps_apart(void **state)
+{
+    (void)state;
+    static char names[MANY_COMPS][8];
+    for (int i = 0; i < MANY_COMPS; i++) {
+        snprintf(names[i], sizeof names[i], "s%d", i);
+        many[i] = (fx_component){"many", names[i], "m", FX_COMPONENT_STAGE};
+    }
+    fx_clock *clk = fx_clock_fake_new(0);
+    fx_prometheus *a = fx_prometheus_new(NULL), *b = fx_prometheus_new(NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    fx_runtime *ra = fx_runtime_new(&(fx_runtime_config){.clock = clk, .metrics = fx_prometheus_metrics(a)});
+    fx_runtime *rb = fx_runtime_new(&(fx_runtime_config){.clock = clk, .metrics = fx_prometheus_metrics(b)});
+    /* one thread, two collectors and two components of one cache entry, interleaved */
+    for (int i = 0; i < 10; i++) {
+        run(ra, clk, NULL, &many[0], 0, 0);
+        run(rb, clk, NULL, &many[0], 0, i % 2 ? 3 : 0);
+        run(ra, clk, NULL, &many[128], 0, 0);
+        run(ra, clk, NULL, &many[0], 0, 0);
+    }
+    count_line(a, "s0", 20, 20);
+    count_line(a, "s128", 10, 10);
+    count_line(b, "s0", 10, 5);
+    char *text = render(b);
+    assert_null(strstr(text, "stage=\"s128\""));
+    free(text);
+    /* a new collector, possibly where a was: nothing of a's reaches it */
+    fx_runtime_free(ra);
+    fx_prometheus_free(a);
+    fx_prometheus *c = fx_prometheus_new(NULL);
+    assert_non_null(c);
+    fx_runtime *rc = fx_runtime_new(&(fx_runtime_config){.clock = clk, .metrics = fx_prometheus_metrics(c)});
+    run(rc, clk, NULL, &many[0], 0, 0);
+    run(rc, clk, NULL, &many[128], 0, 0);
+    run(rc, clk, NULL, &many[128], 0, 0);
+    count_line(c, "s0", 1, 1);
+    count_line(c, "s128", 2, 2);
+    count_line(b, "s0", 10, 5);
+    fx_runtime_free(rc);
+    fx_runtime_free(rb);
+    fx_prometheus_free(c);
+    fx_prometheus_free(b);
+    fx_clock_free(clk);
+}
+
 /* ---------------------------------------------------------------- HTTP */
 
 typedef struct body {
@@ -423,6 +625,9 @@ int main(void)
         cmocka_unit_test(test_runtime_metrics_prometheus_counts_known_workload),
         cmocka_unit_test(test_runtime_metrics_prometheus_rejects_bad_buckets),
         cmocka_unit_test(test_runtime_metrics_prometheus_exact_under_threads),
+        cmocka_unit_test(test_runtime_metrics_prometheus_exact_across_thread_slots),
+        cmocka_unit_test(test_runtime_metrics_prometheus_sums_thread_blocks),
+        cmocka_unit_test(test_runtime_metrics_prometheus_thread_cache_keeps_apart),
         cmocka_unit_test(test_runtime_metrics_prometheus_serves_and_scrapes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

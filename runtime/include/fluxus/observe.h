@@ -151,9 +151,12 @@ inline bool fx_runtime_observed(const fx_runtime *rt)
 
 /* State of one observed run of a component; lives on the caller's stack
  * between fx_observe_begin and fx_observe_end (or the _child_/_trace_
- * pairs below). While it runs, the ctx's current span points here, so
+ * pairs below). While it runs, the ctx's current span may point here, so
  * child contexts, nested components and fx_span_* find the span through
- * it. Fields are private except parent_span and span (read-only). */
+ * it. Fields are private except parent_span and span (read-only). The
+ * fields are in the order fx_observe_begin writes them for a component
+ * with no tracer (the common case): the rest is written only where it is
+ * read (a span, a trace(), an adopted traceparent, a child span). */
 typedef struct fx_observation {
     int64_t start_ns;          /* fx_clock_now(runtime clock) at begin */
     void *span;                /* this component's span, or NULL */
@@ -161,20 +164,14 @@ typedef struct fx_observation {
     /* private */
     const fx_tracer *tracer;   /* the tracer `span` belongs to, or NULL */
     struct fx_observation *up; /* the ctx's current observation at begin */
+    const fx_metrics *metrics; /* fx_observe_begin: the runtime's table and clock, which */
+    const fx_clock *clock;     /* never change, kept for fx_observe_end */
+    unsigned flags;            /* FX__OBS_* (observe.c): entered, lending, pending, remote */
+    signed char child_kind;    /* fx_child_kind of a child span, or -1 */
+    int64_t end_ns;            /* lent by the last part (fx_observe_end_lending) */
     const struct fx_attr *attrs;   /* trace(): attributes handed to the next span begun */
     size_t nattrs;
     fx_span_context remote;    /* an adopted traceparent (fx_ctx_set_traceparent) */
-    bool has_remote;
-    bool pending;              /* trace() deferring to the observed component inside it */
-    bool entered;              /* this observation is ctx's current one (end restores) */
-    bool lend;                 /* begun by fx_observe_begin_lending: its first observed part
-                                  takes start_ns instead of reading the clock */
-    bool has_end;              /* end_ns was lent back by that part */
-    int64_t end_ns;
-    struct fx_observation *lender;   /* the lending observation this one borrowed from */
-    const fx_metrics *metrics; /* fx_observe_begin: the runtime's table and clock, which */
-    const fx_clock *clock;     /* never change, kept for fx_observe_end */
-    signed char child_kind;    /* fx_child_kind of a child span, or -1 */
     fx_component child;        /* fx_observe_child_begin: the span's name lives in child_name */
     char child_name[64];
 } fx_observation;
@@ -208,15 +205,26 @@ void fx_observe_begin(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_obs
  * obs->parent_span. Same thread as the matching begin; never fails. */
 void fx_observe_end(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc);
 
-/* fx_observe_begin for a component whose body is one observed component,
- * called right after this returns and returning right before the matching
- * fx_observe_end (a pipeline whose body is one stage): that component's
- * begin and end reuse this observation's clock reads, so the two are timed
- * with two reads instead of four (their durations are then equal). The
- * observation is ctx's current one until its end, with or without a tracer
- * (ctx must not be NULL for the lending to happen). Same contract as
- * fx_observe_begin otherwise. */
+/* fx_observe_begin for a component whose body begins with an observed
+ * component, begun on ctx right after this returns (nothing in between
+ * takes time), and ends with one whose fx_observe_end_lending returns
+ * right before the matching fx_observe_end: a pipeline whose body is one
+ * stage, or a chain whose first and last parts are observed. The first
+ * component begun under this observation takes its start time instead of
+ * reading the clock; the end that the last one lends becomes this one's
+ * end. So a pipeline of one stage is timed with two clock reads instead of
+ * four (their durations are then equal), a chain of n stages with 2n
+ * instead of 2n + 2. When the body stops early (an error, a done context),
+ * this observation's end reads the clock. The observation is ctx's current
+ * one until its end, with or without a tracer (ctx must not be NULL for
+ * the lending to happen). Same contract as fx_observe_begin otherwise. */
 void fx_observe_begin_lending(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs);
+
+/* fx_observe_end for the last act of the body of an observation begun
+ * with fx_observe_begin_lending (the one that was ctx's current at this
+ * component's begin): its end time is lent to that observation's end.
+ * Otherwise (no such observation above) the same as fx_observe_end. */
+void fx_observe_end_lending(fx_runtime *rt, fx_ctx *ctx, const fx_component *c, fx_observation *obs, int rc);
 
 /* Reports ev: to the metrics' event callback, and as an event on ctx's
  * current span (add_event). rt NULL = the default runtime; ctx may be NULL.

@@ -13,10 +13,14 @@
  * Linking: a program that calls fx_prometheus_* needs -lmicrohttpd (the
  * object is in libfluxus.a; programs that do not call it do not pull it).
  *
- * Threads: the callbacks are lock-free after the first event of a
- * component (relaxed atomic increments on per-series counters; a new
- * series takes a mutex once). Every function may be called from any
- * thread, concurrently with the callbacks. */
+ * Threads: the callbacks are lock-free after a thread's first event of a
+ * component (the component events count into the thread's own block of
+ * the series with plain stores, other events with relaxed atomic adds; a
+ * new series takes a mutex once, and so does a thread's first event, to
+ * take one of 64 thread slots, given back at its exit; threads beyond 64
+ * count with atomic adds). Counts are exact. Every function may be called
+ * from any thread, concurrently with the callbacks; a scrape sums the
+ * threads' blocks. */
 #ifndef FLUXUS_PROMETHEUS_H
 #define FLUXUS_PROMETHEUS_H
 
