@@ -21,7 +21,7 @@
 #include <string.h>
 
 /* The state word (resilience.h): fails << 32 | gen << 3 | rules << 2 | state. */
-#define GEN_MASK 0x1FFFFFFFu
+#define GEN_MASK FX__CB_GEN_BITS
 #define W_FAILS(w) ((uint32_t)((w) >> 32))
 #define W_STATE(w) ((fx_circuit_state)((w) & FX__CB_STATE))
 #define W_GEN(w) ((uint32_t)((w) >> 3) & GEN_MASK)

@@ -250,14 +250,16 @@ bool fx_dlq_default_when(const fx_error *err);
 
 /* The breaker's state word. Bits 0-1: the state; bit 2: the breaker has a
  * window or a slow-call rule (immutable, in every value the word takes);
- * bits 3-31: the generation, bumped by every transition (wraps); bits
- * 32-63: the closed state's consecutive failures. So "closed, no rule but
- * the consecutive one" is (word & 7) == 0, and "... with no failure to
- * clear" is (word & FX__CB_BUSY) == 0: one test each. */
+ * bits 3-30: the generation, bumped by every transition (wraps); bit 31:
+ * zero; bits 32-63: the closed state's consecutive failures. So "closed,
+ * no rule but the consecutive one" is (word & 7) == 0, and "... with no
+ * failure to clear" is (word & FX__CB_BUSY) == 0, every bit but the
+ * generation's: one test each, with a 32-bit immediate. */
 #define FX__CB_STATE 3u
 #define FX__CB_RULES 4u
 #define FX__CB_FAST_MASK (FX__CB_STATE | FX__CB_RULES)
-#define FX__CB_BUSY (UINT64_C(0xFFFFFFFF00000000) | FX__CB_FAST_MASK)
+#define FX__CB_GEN_BITS 0x0FFFFFFFu
+#define FX__CB_BUSY (~((uint64_t)FX__CB_GEN_BITS << 3))
 
 struct fx__breaker_head {
     _Atomic uint64_t word;      /* fails << 32 | generation << 3 | rules << 2 | state */
