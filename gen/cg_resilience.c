@@ -265,16 +265,32 @@ static void body_retry(Gen *g, const Comp *k)
     const char *retry_if = func_opt(k, "retry_if");
     const char *attempts = attempts_text(g, k);
     bool defer = g->variant == VARIANT_PLAIN && retry_if == NULL && part->op == OP_STAGE;
+    const Expr *b = opt(k, "backoff");
+    bool no_wait = b == NULL || (b->kind != EX_REF && strcmp(b->name, "constant") == 0 && b->args[0].value->ival <= 0);
+    /* Without a wait nothing runs between the check after a failed try and
+     * the next try: that check is the next try's too, and the loop checks
+     * only before the first. */
+    bool check_once = defer && no_wait;
     put(g, "    int rc = 0;\n"
            "    int attempt = 0;   /* tries made so far */\n");
     put_attr(g, 4, "int", "fluxus.stage.max_attempts", sprintf_intern(g->c, "(int64_t)%s", attempts));
+    if (check_once) {   /* the plain variant returns straight from its body */
+        put(g, "    if (FX_UNLIKELY(fx__ctx_done(ctx)))   /* before the first try; each later one follows the check below */\n"
+               "        return fx__ctx_fail(ctx, ");
+        put_label(g, part);
+        put(g, ");\n");
+    }
     put(g, "    for (;;) {\n");
     put_zero_var(g, 8, k->out, "result", NULL);
     if (observing(g))
         put(g, "        fx_observation ao;\n"
                "        fx_observe_child_begin(p->rt, ctx, %s, FX_CHILD_ATTEMPT, attempt + 1, &ao);\n",
             component_ref(g, k));
-    if (defer) {
+    if (check_once) {
+        put(g, "        /* the stage %s, its failure recorded below only where we stop */\n",
+            cg_comment(g->c, part->label));
+        cg_stage_call(g, part, 8, "rc = ", "&result");
+    } else if (defer) {
         put(g, "        /* the stage %s, its failure recorded below only where we stop */\n"
                "        if (FX_UNLIKELY(fx__ctx_done(ctx)))\n"
                "            rc = fx__ctx_fail(ctx, ", cg_comment(g->c, part->label));
@@ -323,8 +339,7 @@ static void body_retry(Gen *g, const Comp *k)
         put_label(g, k);
         put(g, ", attempt, err, NULL);\n            break;\n        }\n");
     }
-    const Expr *b = opt(k, "backoff");
-    if (b == NULL || (b->kind != EX_REF && strcmp(b->name, "constant") == 0 && b->args[0].value->ival <= 0))
+    if (no_wait)
         put(g, "        const int64_t wait = 0;   /* %s: no clock, no sleep */\n",
             b == NULL ? "no backoff" : "constant(0)");
     else

@@ -1037,10 +1037,22 @@ static const char *partial_why(const char *code)
                                           : "filtered out: the output is the input";
 }
 
+/* A part that writes *out only on success, from a zeroed temporary of its
+ * own (retry: one per try; timeout): a pipeline around it needs none. */
+static bool writes_out_on_success_only(const Comp *k)
+{
+    return k->op == OP_RETRY || k->op == OP_TIMEOUT;
+}
+
 /* A pipeline (n0, or one used as a stage): its body into a temporary, copied
- * out on success. */
+ * out on success (SPEC §5.4: output untouched on error). */
 static void body_pipeline(Gen *g, const Comp *k)
 {
+    if (writes_out_on_success_only(k->kids[0])) {
+        put(g, "    int rc = %s(p, ctx, in, out);   /* %s writes *out only on success */\n",
+            comp_fn(g, k->kids[0]), cg_comment(g->c, k->kids[0]->label));
+        return;
+    }
     put_zero_var(g, 4, k->out, "result", NULL);
     put(g, "    int rc = %s(p, ctx, in, &result);\n", comp_fn(g, k->kids[0]));
     const char *partial = cg_partial_code(k->kids[0]);
