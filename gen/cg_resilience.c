@@ -274,13 +274,14 @@ static void body_retry(Gen *g, const Comp *k)
     put(g, "    int rc = 0;\n"
            "    int attempt = 0;   /* tries made so far */\n");
     put_attr(g, 4, "int", "fluxus.stage.max_attempts", sprintf_intern(g->c, "(int64_t)%s", attempts));
-    if (check_once) {   /* the plain variant returns straight from its body */
+    if (check_once) {
         put(g, "    if (FX_UNLIKELY(fx__ctx_done(ctx)))   /* before the first try; each later one follows the check below */\n"
-               "        return fx__ctx_fail(ctx, ");
+               "        rc = fx__ctx_fail(ctx, ");
         put_label(g, part);
-        put(g, ");\n");
+        put(g, ");\n    else for (;;) {\n");
+    } else {
+        put(g, "    for (;;) {\n");
     }
-    put(g, "    for (;;) {\n");
     put_zero_var(g, 8, k->out, "result", NULL);
     if (observing(g))
         put(g, "        fx_observation ao;\n"
