@@ -141,6 +141,7 @@ static bool open_holds(const fx_circuit_breaker *cb, int64_t now)
 }
 
 /* The external definitions of the inline functions in resilience.h. */
+extern inline bool fx__circuit_breaker_admit(const fx_circuit_breaker *cb, fx_circuit_call *call);
 extern inline int fx_circuit_breaker_enter(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circuit_call *call);
 extern inline void fx_circuit_breaker_exit(fx_circuit_breaker *cb, fx_ctx *ctx, const fx_circuit_call *call,
                                            int rc);

@@ -273,12 +273,21 @@ int  fx__circuit_breaker_enter_slow(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circ
 void fx__circuit_breaker_exit_slow(fx_circuit_breaker *cb, fx_ctx *ctx, const fx_circuit_call *call, int rc);
 int  fx__rate_limiter_acquire_slow(fx_rate_limiter *rl, fx_ctx *ctx, int64_t wait_ns, int64_t *waited_ns);
 
-inline int fx_circuit_breaker_enter(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circuit_call *call)
+/* The inline half of fx_circuit_breaker_enter: true when cb is closed and
+ * rule-free, and then *call is filled (the word says all exit needs: its
+ * generation); false when only the full enter can tell. Generated code
+ * that wants its own out-of-line path for the rest uses it directly. */
+inline bool fx__circuit_breaker_admit(const fx_circuit_breaker *cb, fx_circuit_call *call)
 {
     const struct fx__breaker_head *h = (const struct fx__breaker_head *)(const void *)cb;
     uint64_t w = atomic_load_explicit(&h->word, memory_order_acquire);
-    call->word = w;   /* closed and rule-free: the word says all exit needs (its generation) */
-    if (FX_LIKELY((w & FX__CB_FAST_MASK) == FX_CIRCUIT_CLOSED))
+    call->word = w;
+    return (w & FX__CB_FAST_MASK) == FX_CIRCUIT_CLOSED;
+}
+
+inline int fx_circuit_breaker_enter(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circuit_call *call)
+{
+    if (FX_LIKELY(fx__circuit_breaker_admit(cb, call)))
         return 0;
     return fx__circuit_breaker_enter_slow(cb, ctx, call);
 }
@@ -294,10 +303,17 @@ inline void fx_circuit_breaker_exit(fx_circuit_breaker *cb, fx_ctx *ctx, const f
     fx__circuit_breaker_exit_slow(cb, ctx, call, rc);
 }
 
-inline int fx_rate_limiter_acquire(fx_rate_limiter *rl, fx_ctx *ctx, int64_t wait_ns, int64_t *waited_ns)
+/* The inline half of fx_rate_limiter_acquire: true when rl's rate is inf
+ * now (a call takes no token and never waits). */
+inline bool fx__rate_limiter_unlimited(const fx_rate_limiter *rl)
 {
     const struct fx__limiter_head *h = (const struct fx__limiter_head *)(const void *)rl;
-    if (FX_LIKELY(atomic_load_explicit(&h->unlimited, memory_order_acquire))) {
+    return atomic_load_explicit(&h->unlimited, memory_order_acquire);
+}
+
+inline int fx_rate_limiter_acquire(fx_rate_limiter *rl, fx_ctx *ctx, int64_t wait_ns, int64_t *waited_ns)
+{
+    if (FX_LIKELY(fx__rate_limiter_unlimited(rl))) {
         if (waited_ns != NULL) *waited_ns = 0;
         return 0;
     }
