@@ -474,15 +474,15 @@ static void prelude_circuit_breaker(Gen *g, const Comp *k)
 static void body_circuit_breaker(Gen *g, const Comp *k)
 {
     if (g->variant == VARIANT_PLAIN) {
-        const char *m = member(g, "breaker", k);
-        put(g, "    fx_circuit_call call;\n"
+        put(g, "    fx_circuit_breaker *cb = p->%s;   /* read once: the part cannot change it */\n"
+               "    fx_circuit_call call;\n"
                "    int rc;\n"
-               "    if (FX_LIKELY(fx__circuit_breaker_admit(p->%s, &call))) {   /* closed, no rule */\n"
+               "    if (FX_LIKELY(fx__circuit_breaker_admit(cb, &call))) {   /* closed, no rule */\n"
                "        rc = %s(p, ctx, in, out);\n"
-               "        fx_circuit_breaker_exit(p->%s, ctx, &call, rc);\n"
+               "        fx_circuit_breaker_exit(cb, ctx, &call, rc);\n"
                "    } else {\n"
                "        rc = %s_n%d_guarded(p, ctx, in, out);\n"
-               "    }\n", m, comp_fn(g, k->kids[0]), m, g->pfx, k->id);
+               "    }\n", member(g, "breaker", k), comp_fn(g, k->kids[0]), g->pfx, k->id);
         return;
     }
     put_breaker_call(g, k);
