@@ -15,6 +15,13 @@
  * one reports nothing); retry adds a child span per try. The events: retry and dlq report theirs here,
  * breakers and limiters from the runtime (they hold the runtime and the
  * component, set in M_P_new).
+ *
+ * The plain variants of circuit_breaker and rate_limit keep only the
+ * common case in their caller, tested inline on the object's state word
+ * (a closed breaker without rules, a limiter at rate inf); every other
+ * case is a function of its own written by the op's prelude (nK_guarded,
+ * nK_limited), so the caller's frame does not carry the slow path's
+ * registers (docs/GENERATED_CODE.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
