@@ -15,6 +15,13 @@
  * one reports nothing); retry adds a child span per try. The events: retry and dlq report theirs here,
  * breakers and limiters from the runtime (they hold the runtime and the
  * component, set in M_P_new).
+ *
+ * The plain variants of circuit_breaker and rate_limit keep only the
+ * common case in their caller, tested inline on the object's state word
+ * (a closed breaker without rules, a limiter at rate inf); every other
+ * case is a function of its own written by the op's prelude (nK_guarded,
+ * nK_limited), so the caller's frame does not carry the slow path's
+ * registers (docs/GENERATED_CODE.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,16 +272,33 @@ static void body_retry(Gen *g, const Comp *k)
     const char *retry_if = func_opt(k, "retry_if");
     const char *attempts = attempts_text(g, k);
     bool defer = g->variant == VARIANT_PLAIN && retry_if == NULL && part->op == OP_STAGE;
+    const Expr *b = opt(k, "backoff");
+    bool no_wait = b == NULL || (b->kind != EX_REF && strcmp(b->name, "constant") == 0 && b->args[0].value->ival <= 0);
+    /* Without a wait nothing runs between the check after a failed try and
+     * the next try: that check is the next try's too, and the loop checks
+     * only before the first. */
+    bool check_once = defer && no_wait;
     put(g, "    int rc = 0;\n"
            "    int attempt = 0;   /* tries made so far */\n");
     put_attr(g, 4, "int", "fluxus.stage.max_attempts", sprintf_intern(g->c, "(int64_t)%s", attempts));
-    put(g, "    for (;;) {\n");
+    if (check_once) {
+        put(g, "    if (FX_UNLIKELY(fx__ctx_done(ctx)))   /* before the first try; each later one follows the check below */\n"
+               "        rc = fx__ctx_fail(ctx, ");
+        put_label(g, part);
+        put(g, ");\n    else for (;;) {\n");
+    } else {
+        put(g, "    for (;;) {\n");
+    }
     put_zero_var(g, 8, k->out, "result", NULL);
     if (observing(g))
         put(g, "        fx_observation ao;\n"
                "        fx_observe_child_begin(p->rt, ctx, %s, FX_CHILD_ATTEMPT, attempt + 1, &ao);\n",
             component_ref(g, k));
-    if (defer) {
+    if (check_once) {
+        put(g, "        /* the stage %s, its failure recorded below only where we stop */\n",
+            cg_comment(g->c, part->label));
+        cg_stage_call(g, part, 8, "rc = ", "&result");
+    } else if (defer) {
         put(g, "        /* the stage %s, its failure recorded below only where we stop */\n"
                "        if (FX_UNLIKELY(fx__ctx_done(ctx)))\n"
                "            rc = fx__ctx_fail(ctx, ", cg_comment(g->c, part->label));
@@ -323,8 +347,7 @@ static void body_retry(Gen *g, const Comp *k)
         put_label(g, k);
         put(g, ", attempt, err, NULL);\n            break;\n        }\n");
     }
-    const Expr *b = opt(k, "backoff");
-    if (b == NULL || (b->kind != EX_REF && strcmp(b->name, "constant") == 0 && b->args[0].value->ival <= 0))
+    if (no_wait)
         put(g, "        const int64_t wait = 0;   /* %s: no clock, no sleep */\n",
             b == NULL ? "no backoff" : "constant(0)");
     else
@@ -430,7 +453,50 @@ static void breaker_accessor_decl(Gen *g, const Comp *k)
 
 static void breaker_accessor_impl(Gen *g, const Comp *k) { accessor_impl(g, k, "fx_circuit_breaker", "breaker"); }
 
+static void put_breaker_call(Gen *g, const Comp *k);
+static void put_limited_call(Gen *g, const Comp *k);
+
+/* `static FX__NOINLINE int M__P_nK_SUFFIX(M_P *p, fx_ctx *ctx, const In *in, Out *out)\n{\n` */
+static void put_rest_signature(Gen *g, const Comp *k, const char *suffix)
+{
+    put(g, "static FX__NOINLINE int %s_n%d_%s(%s *p, fx_ctx *ctx, %s, %s)\n{\n", g->pfx, k->id, suffix, g->api,
+        in_param(g->c, k->in, "in"), out_param(g->c, k->out, "out"));
+}
+
+/* The plain variant tests the breaker's word inline (closed, no rule) and
+ * leaves every other case, admission to exit, to an out-of-line function:
+ * with no call before the part's, process keeps no register for `in`. */
+static void prelude_circuit_breaker(Gen *g, const Comp *k)
+{
+    Variant v = g->variant;
+    g->variant = VARIANT_PLAIN;
+    put(g, "\n/* n%d when the breaker does not admit inline (open, half-open, a rule to\n"
+           " * keep): the whole call, out of line. */\n", k->id);
+    put_rest_signature(g, k, "guarded");
+    put_breaker_call(g, k);
+    put(g, "    return rc;\n}\n");
+    g->variant = v;
+}
+
 static void body_circuit_breaker(Gen *g, const Comp *k)
+{
+    if (g->variant == VARIANT_PLAIN) {
+        put(g, "    fx_circuit_breaker *cb = p->%s;   /* read once: the part cannot change it */\n"
+               "    fx_circuit_call call;\n"
+               "    int rc;\n"
+               "    if (FX_LIKELY(fx__circuit_breaker_admit(cb, &call))) {   /* closed, no rule */\n"
+               "        rc = %s(p, ctx, in, out);\n"
+               "        fx_circuit_breaker_exit(cb, ctx, &call, rc);\n"
+               "    } else {\n"
+               "        rc = %s_n%d_guarded(p, ctx, in, out);\n"
+               "    }\n", member(g, "breaker", k), comp_fn(g, k->kids[0]), g->pfx, k->id);
+        return;
+    }
+    put_breaker_call(g, k);
+}
+
+/* enter; rejected -> FX_ECIRCUIT_OPEN without the part; else the part, exit. */
+static void put_breaker_call(Gen *g, const Comp *k)
 {
     const char *m = member(g, "breaker", k);
     put(g, "    fx_circuit_call call;\n"
@@ -471,7 +537,36 @@ static void limiter_fini(Gen *g, const Comp *k) { put_free(g, "fx_rate_limiter_f
 static void limiter_accessor_decl(Gen *g, const Comp *k) { accessor_decl(g, k, "fx_rate_limiter", "rate limiter"); }
 static void limiter_accessor_impl(Gen *g, const Comp *k) { accessor_impl(g, k, "fx_rate_limiter", "limiter"); }
 
+/* The plain variant tests the limiter's "rate inf" flag inline and leaves
+ * a finite rate (a token to take, perhaps a wait) to an out-of-line
+ * function, as the breaker does. */
+static void prelude_rate_limit(Gen *g, const Comp *k)
+{
+    Variant v = g->variant;
+    g->variant = VARIANT_PLAIN;
+    put(g, "\n/* n%d when the limiter's rate is finite: the token, then the part, out of line. */\n", k->id);
+    put_rest_signature(g, k, "limited");
+    put_limited_call(g, k);
+    put(g, "    return rc;\n}\n");
+    g->variant = v;
+}
+
 static void body_rate_limit(Gen *g, const Comp *k)
+{
+    if (g->variant == VARIANT_PLAIN) {
+        put(g, "    int rc;\n"
+               "    if (FX_LIKELY(fx__rate_limiter_unlimited(p->%s)))   /* rate inf: no token to take */\n"
+               "        rc = %s(p, ctx, in, out);\n"
+               "    else\n"
+               "        rc = %s_n%d_limited(p, ctx, in, out);\n",
+            member(g, "limiter", k), comp_fn(g, k->kids[0]), g->pfx, k->id);
+        return;
+    }
+    put_limited_call(g, k);
+}
+
+/* Take a token (waiting up to `wait`), then the part; no token -> the error. */
+static void put_limited_call(Gen *g, const Comp *k)
 {
     const Expr *wait = opt(k, "wait");
     const char *wait_ns = wait != NULL ? ns_const(g->c, wait->ival) : "FX_RATE_WAIT_FOREVER";
@@ -546,11 +641,13 @@ const OpGenEntry cg_resilience_ops[] = {
     {OP_TIMEOUT, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true, .variants = true,
                   .body = body_timeout}},
     {OP_CIRCUIT_BREAKER, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true, .variants = true,
-                          .body = body_circuit_breaker, .members = breaker_members, .init = breaker_init,
+                          .body = body_circuit_breaker, .prelude = prelude_circuit_breaker,
+                          .members = breaker_members, .init = breaker_init,
                           .fini = breaker_fini, .accessor_decl = breaker_accessor_decl,
                           .accessor_impl = breaker_accessor_impl}},
     {OP_RATE_LIMIT, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true, .variants = true,
-                     .body = body_rate_limit, .members = limiter_members, .init = limiter_init,
+                     .body = body_rate_limit, .prelude = prelude_rate_limit,
+                     .members = limiter_members, .init = limiter_init,
                      .fini = limiter_fini, .accessor_decl = limiter_accessor_decl,
                      .accessor_impl = limiter_accessor_impl}},
     {OP_DLQ, {.kind = "FX_COMPONENT_COMBINATOR", .checks_ctx = false, .observed = true, .variants = true,

@@ -967,6 +967,21 @@ static void emit_any(Gen *g, const Comp *k, const OpGen *og)
     put(g, "    return rc;\n}\n");
 }
 
+/* True when k is the component the pipeline reaches first (n0's first
+ * part, its first part, ...): its `in` is the caller's pointer. A stage
+ * there tests only the context's flag byte inline and leaves the rest of
+ * its check to an out-of-line copy of itself (`nK_flagged`), so that
+ * process keeps no register for `in` across a call before the stage's.
+ * Further down a chain the input is a temporary of the chain and the
+ * copy would only lengthen the straight-line code. */
+static bool first_reached(const Gen *g, const Comp *k)
+{
+    const Comp *c = g->comps.len > 0 ? g->comps.items[0] : NULL;
+    while (c != NULL && c != k && c->nkids > 0)
+        c = c->kids[0];
+    return c == k;
+}
+
 /* The variants of an op that has them (cgen.h): the plain one is what an
  * unobserved instance runs, straight code always inlined into its caller
  * (FX__ALWAYS_INLINE); the observed one reports, and the observed variants
@@ -979,8 +994,21 @@ static void emit_any(Gen *g, const Comp *k, const OpGen *og)
 static void emit_variants(Gen *g, const Comp *k, const OpGen *og)
 {
     g->variant = VARIANT_PLAIN;
+    bool flagged = og->checks_ctx && first_reached(g, k);
+    if (flagged) {
+        /* the whole check out of line: what the plain one keeps for after
+         * its call need not survive a call before it */
+        put(g, "static FX__NOINLINE int %s_n%d_flagged(%s *p, fx_ctx *ctx, %s, %s)\n{\n", g->pfx, k->id, g->api,
+            in_param(g->c, k->in, "in"), out_param(g->c, k->out, "out"));
+        put_ctx_check(g, k);
+        og->body(g, k);
+        put(g, "    return rc;\n}\n\n");
+    }
     put_signature(g, "static FX__ALWAYS_INLINE", k);
-    if (og->checks_ctx)
+    if (flagged)
+        put(g, "    if (FX_UNLIKELY(fx__ctx_flags(ctx) != 0))   /* cancelled, or a deadline to read */\n"
+               "        return %s_n%d_flagged(p, ctx, in, out);\n", g->pfx, k->id);
+    else if (og->checks_ctx)
         put_ctx_check(g, k);
     og->body(g, k);
     put(g, "    return rc;\n}\n");
@@ -1069,10 +1097,22 @@ static const char *partial_why(const char *code)
                                           : "filtered out: the output is the input";
 }
 
+/* A part that writes *out only on success, from a zeroed temporary of its
+ * own (retry: one per try; timeout): a pipeline around it needs none. */
+static bool writes_out_on_success_only(const Comp *k)
+{
+    return k->op == OP_RETRY || k->op == OP_TIMEOUT;
+}
+
 /* A pipeline (n0, or one used as a stage): its body into a temporary, copied
- * out on success. */
+ * out on success (SPEC §5.4: output untouched on error). */
 static void body_pipeline(Gen *g, const Comp *k)
 {
+    if (writes_out_on_success_only(k->kids[0])) {
+        put(g, "    int rc = %s(p, ctx, in, out);   /* %s writes *out only on success */\n",
+            comp_fn(g, k->kids[0]), cg_comment(g->c, k->kids[0]->label));
+        return;
+    }
     put_zero_var(g, 4, k->out, "result", NULL);
     put(g, "    int rc = %s(p, ctx, in, &result);\n", comp_fn(g, k->kids[0]));
     const char *partial = cg_partial_code(k->kids[0]);

@@ -3,14 +3,16 @@
  * plus failure-rate and slow-call rules over a rolling, time-bucketed
  * window, and run-time control (SPEC §5.3, §5.4; docs/RESILIENCE.md).
  *
- * Concurrency. One atomic word holds the state, a generation (bumped by
- * every transition) and the closed state's consecutive-failure count:
- *   - a closed breaker admits a call with one atomic load;
+ * Concurrency. One atomic word holds the state, whether a window or
+ * slow-call rule is on, a generation (bumped by every transition) and the
+ * closed state's consecutive-failure count:
+ *   - a closed breaker admits a call with one atomic load (inline, and one
+ *     test of the word, when no rule is on);
  *   - without a window, ending a closed call is one load, plus a CAS only
  *     when the failure count changes: no lock on the closed path;
  *   - everything else (transitions, half-open slots, the window) is under
  *     mu; an open breaker still inside its reset time rejects lock-free.
- * A call remembers the generation it entered in; when it ends in another
+ * A call remembers the word, so the generation, it entered in; when it ends in another
  * generation (the breaker moved meanwhile) its result is not counted, so
  * counts always belong to the state they were made in. */
 #include "internal.h"
@@ -18,12 +20,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GEN_MASK 0x3FFFFFFFu
-#define W_FAILS(w) ((uint32_t)(w))
-#define W_STATE(w) ((fx_circuit_state)(((w) >> 32) & 3u))
-#define W_GEN(w) ((uint32_t)((w) >> 34) & GEN_MASK)
-#define W_MAKE(gen, st, fails) \
-    ((((uint64_t)(gen) & GEN_MASK) << 34) | ((uint64_t)(st) << 32) | (uint64_t)(uint32_t)(fails))
+/* The state word (resilience.h): fails << 32 | gen << 3 | rules << 2 | state. */
+#define GEN_MASK FX__CB_GEN_BITS
+#define W_FAILS(w) ((uint32_t)((w) >> 32))
+#define W_STATE(w) ((fx_circuit_state)((w) & FX__CB_STATE))
+#define W_GEN(w) ((uint32_t)((w) >> 3) & GEN_MASK)
+#define W_RULES(w) ((w) & FX__CB_RULES)
+/* A new value of the word w: the rules bit is immutable, so it is carried over. */
+#define W_NEXT(w, gen, st, fails) \
+    (((uint64_t)(uint32_t)(fails) << 32) | (((uint64_t)(gen) & GEN_MASK) << 3) | W_RULES(w) | (uint64_t)(st))
 
 typedef struct bucket {
     int64_t epoch;                      /* time / bucket_ns of the slice it counts */
@@ -31,9 +36,9 @@ typedef struct bucket {
 } bucket;
 
 struct fx_circuit_breaker {
-    struct fx__breaker_head head;       /* first (resilience.h): head.word is gen | state |
-                                           consecutive failures, stored under mu, CAS'd
-                                           lock-free for the failure count only */
+    struct fx__breaker_head head;       /* first (resilience.h): head.word is consecutive
+                                           failures | gen | rules | state, stored under mu,
+                                           CAS'd lock-free for the failure count only */
     _Atomic int64_t opened_at;          /* clock time of the last move to open; written under mu */
     atomic_bool forced;                 /* held open by force_open; written under mu */
     pthread_mutex_t mu;
@@ -70,8 +75,8 @@ fx_circuit_breaker *fx_circuit_breaker_new(const fx_circuit_breaker_config *cfg)
     cb->windowed = c->failure_rate >= 0 || c->slow_rate >= 0;
     if (cb->windowed && c->window_ns <= 0) c->window_ns = FX_CIRCUIT_DEFAULT_WINDOW_NS;
     cb->bucket_ns = c->window_ns / FX_CIRCUIT_BUCKETS > 0 ? c->window_ns / FX_CIRCUIT_BUCKETS : 1;
-    atomic_init(&cb->head.word, W_MAKE(0, FX_CIRCUIT_CLOSED, 0));
-    cb->head.plain = !cb->windowed && c->slow_call_ns <= 0;
+    bool rules = cb->windowed || c->slow_call_ns > 0;
+    atomic_init(&cb->head.word, rules ? FX__CB_RULES : 0);   /* closed, generation 0, no failures */
     atomic_init(&cb->opened_at, 0);
     atomic_init(&cb->forced, false);
     FX__MUST(pthread_mutex_init(&cb->mu, NULL));
@@ -106,7 +111,7 @@ static void set_state_locked(fx_circuit_breaker *cb, fx_circuit_state to, transi
 {
     uint64_t w = atomic_load_explicit(&cb->head.word, memory_order_relaxed);
     if (to == FX_CIRCUIT_OPEN) atomic_store_explicit(&cb->opened_at, now_of(cb), memory_order_relaxed);
-    atomic_store_explicit(&cb->head.word, W_MAKE(W_GEN(w) + 1, to, 0), memory_order_release);
+    atomic_store_explicit(&cb->head.word, W_NEXT(w, W_GEN(w) + 1, to, 0), memory_order_release);
     cb->in_flight = 0;
     cb->successes = 0;
     for (size_t i = 0; i < FX_CIRCUIT_BUCKETS; i++) cb->win[i] = (bucket){ .epoch = INT64_MIN };
@@ -136,6 +141,7 @@ static bool open_holds(const fx_circuit_breaker *cb, int64_t now)
 }
 
 /* The external definitions of the inline functions in resilience.h. */
+extern inline bool fx__circuit_breaker_admit(const fx_circuit_breaker *cb, fx_circuit_call *call);
 extern inline int fx_circuit_breaker_enter(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circuit_call *call);
 extern inline void fx_circuit_breaker_exit(fx_circuit_breaker *cb, fx_ctx *ctx, const fx_circuit_call *call,
                                            int rc);
@@ -144,7 +150,7 @@ int fx__circuit_breaker_enter_slow(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circu
 {
     uint64_t w = atomic_load_explicit(&cb->head.word, memory_order_acquire);
     int64_t now = cb->cfg.slow_call_ns > 0 || W_STATE(w) != FX_CIRCUIT_CLOSED ? now_of(cb) : 0;
-    *call = (fx_circuit_call){ .gen = W_GEN(w), .half_open = false, .start_ns = now };
+    *call = (fx_circuit_call){ .word = w, .half_open = false, .start_ns = now };
     if (W_STATE(w) == FX_CIRCUIT_CLOSED) return 0;
     if (W_STATE(w) == FX_CIRCUIT_OPEN && open_holds(cb, now)) return FX_ECIRCUIT_OPEN;
 
@@ -158,13 +164,13 @@ int fx__circuit_breaker_enter_slow(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circu
     }
     switch (W_STATE(w)) {
     case FX_CIRCUIT_CLOSED:            /* reset meanwhile */
-        call->gen = W_GEN(w);
+        call->word = w;
         rc = 0;
         break;
     case FX_CIRCUIT_HALF_OPEN:
         if (cb->in_flight < cb->cfg.half_open) {
             cb->in_flight++;
-            call->gen = W_GEN(w);
+            call->word = w;
             call->half_open = true;
             rc = 0;
         }
@@ -222,12 +228,12 @@ static void exit_closed_consecutive(fx_circuit_breaker *cb, fx_ctx *ctx, uint32_
         uint32_t fails = W_FAILS(w);
         if (!failed) {
             if (fails == 0) return;    /* the common case: no write at all */
-            if (atomic_compare_exchange_weak(&cb->head.word, &w, W_MAKE(gen, FX_CIRCUIT_CLOSED, 0))) return;
+            if (atomic_compare_exchange_weak(&cb->head.word, &w, W_NEXT(w, gen, FX_CIRCUIT_CLOSED, 0))) return;
             continue;
         }
         if (cb->cfg.failures <= 0) return;
         if (fails + 1 >= (uint32_t)cb->cfg.failures) break;
-        if (atomic_compare_exchange_weak(&cb->head.word, &w, W_MAKE(gen, FX_CIRCUIT_CLOSED, fails + 1))) return;
+        if (atomic_compare_exchange_weak(&cb->head.word, &w, W_NEXT(w, gen, FX_CIRCUIT_CLOSED, fails + 1))) return;
     }
     transition t = { 0 };
     FX__MUST(pthread_mutex_lock(&cb->mu));
@@ -240,21 +246,26 @@ static void exit_closed_consecutive(fx_circuit_breaker *cb, fx_ctx *ctx, uint32_
 void fx__circuit_breaker_exit_slow(fx_circuit_breaker *cb, fx_ctx *ctx, const fx_circuit_call *call, int rc)
 {
     const fx_circuit_breaker_config *c = &cb->cfg;
+    /* Admitted inline (closed, no rules: only the word was written) or out
+     * of line (the other fields too). A breaker with a rule never admits
+     * inline, so start_ns is set whenever it is read. */
+    bool half_open = (call->word & FX__CB_FAST_MASK) != FX_CIRCUIT_CLOSED && call->half_open;
+    uint32_t gen = W_GEN(call->word);
     bool ignored = rc == FX_ECANCELED || rc == FX_EFILTERED;
     int64_t now = c->slow_call_ns > 0 || cb->windowed ? now_of(cb) : 0;
     bool slow = c->slow_call_ns > 0 && now - call->start_ns >= c->slow_call_ns;
     bool failed = !ignored && (rc != 0 || (slow && c->slow_rate < 0));
 
-    if (!call->half_open && !cb->windowed) {
-        if (!ignored) exit_closed_consecutive(cb, ctx, call->gen, failed);
+    if (!half_open && !cb->windowed) {
+        if (!ignored) exit_closed_consecutive(cb, ctx, gen, failed);
         return;
     }
     transition t = { 0 };
     FX__MUST(pthread_mutex_lock(&cb->mu));
     uint64_t w = atomic_load_explicit(&cb->head.word, memory_order_relaxed);
-    if (W_GEN(w) != call->gen) {
+    if (W_GEN(w) != gen) {
         /* the breaker moved on: this result belongs to an older state */
-    } else if (call->half_open) {
+    } else if (half_open) {
         cb->in_flight--;
         if (ignored) {
         } else if (failed) {
@@ -267,7 +278,7 @@ void fx__circuit_breaker_exit_slow(fx_circuit_breaker *cb, fx_ctx *ctx, const fx
         if (c->failures > 0) {
             uint32_t fails = failed ? W_FAILS(w) + 1 : 0;
             open = open || (failed && fails >= (uint32_t)c->failures);
-            atomic_store_explicit(&cb->head.word, W_MAKE(W_GEN(w), FX_CIRCUIT_CLOSED, fails), memory_order_release);
+            atomic_store_explicit(&cb->head.word, W_NEXT(w, W_GEN(w), FX_CIRCUIT_CLOSED, fails), memory_order_release);
         }
         if (open) set_state_locked(cb, FX_CIRCUIT_OPEN, &t);
     }

@@ -310,6 +310,12 @@ static inline const fx_tracer *fx__runtime_tracer(const fx_runtime *rt)
 
 /* ------------------------------------------------------------ record.c */
 
-void fx__record_init(fx_ctx *ctx);
+/* The record goes back to none (two stores: inline, as fx_ctx_reset and
+ * every retried try pay it). */
+static inline void fx__record_init(fx_ctx *ctx)
+{
+    ctx->error = NULL;
+    ctx->rec_state = FX__REC_NONE;
+}
 
 #endif /* FLUXUS_RUNTIME_INTERNAL_H */

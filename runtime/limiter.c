@@ -178,6 +178,7 @@ static int wait_in_line(fx_rate_limiter *rl, fx_ctx *ctx, lim_waiter *w)
 }
 
 /* The external definition of the inline function in resilience.h. */
+extern inline bool fx__rate_limiter_unlimited(const fx_rate_limiter *rl);
 extern inline int fx_rate_limiter_acquire(fx_rate_limiter *rl, fx_ctx *ctx, int64_t wait_ns, int64_t *waited_ns);
 
 int fx__rate_limiter_acquire_slow(fx_rate_limiter *rl, fx_ctx *ctx, int64_t wait_ns, int64_t *waited_ns)

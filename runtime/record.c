@@ -7,12 +7,6 @@
 #include <stdarg.h>
 #include <string.h>
 
-void fx__record_init(fx_ctx *ctx)
-{
-    ctx->error = NULL;
-    ctx->rec_state = FX__REC_NONE;
-}
-
 /* Stores a new record {code, stage, message, index -1}, returns it. */
 static fx_error *record(fx_ctx *ctx, int code, const char *stage, const char *message,
                         fx__rec_state state)

@@ -214,10 +214,14 @@ static void test_fluxc_codegen_prototype_once_per_c_function(void **state)
     assert_int_equal(count(o.h.data, "int same(fx_ctx *ctx, const char *const *in, const char **out);"), 1);
     assert_has(o.h.data, "int to_int(fx_ctx *ctx, const char *const *in, int64_t *out);\n");
     /* both stages call it, each under its own name, in its plain and its
-     * observed variant */
+     * observed variant; a, which the pipeline reaches first, also in the
+     * out-of-line copy its plain variant takes on a flagged context */
     assert_has(o.c.data, "return fx__ctx_fail(ctx, \"a\");");
     assert_has(o.c.data, "return fx__ctx_fail(ctx, \"b\");");
-    assert_int_equal(count(o.c.data, "int rc = shop__call_same(ctx, in, out);"), 4);
+    assert_int_equal(count(o.c.data, "int rc = shop__call_same(ctx, in, out);"), 5);
+    assert_int_equal(count(o.c.data, "_flagged(shop_p *p,"), 1);   /* defined for a only */
+    assert_has(o.c.data, "    if (FX_UNLIKELY(fx__ctx_flags(ctx) != 0))   /* cancelled, or a deadline to read */\n"
+                         "        return shop__p_n2_flagged(p, ctx, in, out);\n");
     out_free(&o);
 }
 
@@ -463,8 +467,9 @@ static void test_fluxc_codegen_nested_pipeline(void **state)
     assert_has(c, "{\"outer\", \"inner\", \"shop\", FX_COMPONENT_PIPELINE},");
     assert_has(c, "{\"outer\", \"a\", \"shop\", FX_COMPONENT_STAGE},");
     /* the nested pipeline's stage is called by outer's own functions (plain
-     * and observed variants, in inner and in outer) */
-    assert_int_equal(count(c, "int rc = shop__call_fa(ctx, in, out);"), 4);
+     * and observed variants, in inner and in outer, and each tree reaches
+     * it first: the flagged copy of the plain one too) */
+    assert_int_equal(count(c, "int rc = shop__call_fa(ctx, in, out);"), 6);
     out_free(&o);
 }
 

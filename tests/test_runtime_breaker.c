@@ -355,6 +355,141 @@ static void run_threads(shared *s)
     for (int i = 0; i < THREADS; i++) assert_int_equal(pthread_join(t[i], NULL), 0);
 }
 
+/* ---- the inline closed path (resilience.h) against the rest */
+
+/* A success that ends after the breaker moved on changes nothing, also
+ * when it takes the inline exit: a half-open call ending in a closed
+ * breaker does not free a slot of a later half-open state. */
+static void test_breaker_half_open_call_ending_closed_is_not_counted(void **state)
+{
+    (void)state;
+    fx_clock *c = fx_clock_fake_new(0);
+    fx_circuit_breaker_config cfg = consecutive(c, 1, 0, 1, 1);   /* reset 0: half-open at once */
+    fx_circuit_breaker *cb = fx_circuit_breaker_new(&cfg);
+    assert_int_equal(call(cb, APP_ERR), 0);
+    fx_circuit_call a, b, d;
+    assert_int_equal(fx_circuit_breaker_enter(cb, NULL, &a), 0);
+    assert_int_equal(fx_circuit_breaker_state(cb), FX_CIRCUIT_HALF_OPEN);
+    fx_circuit_breaker_reset(cb);
+    fx_circuit_breaker_exit(cb, NULL, &a, 0);       /* closed, no failures: the inline exit */
+    assert_int_equal(fx_circuit_breaker_state(cb), FX_CIRCUIT_CLOSED);
+    assert_int_equal(call(cb, APP_ERR), 0);         /* open again */
+    assert_int_equal(fx_circuit_breaker_enter(cb, NULL, &b), 0);
+    assert_int_equal(fx_circuit_breaker_state(cb), FX_CIRCUIT_HALF_OPEN);
+    assert_int_equal(fx_circuit_breaker_enter(cb, NULL, &d), FX_ECIRCUIT_OPEN);   /* its one slot is b's */
+    fx_circuit_breaker_exit(cb, NULL, &b, 0);
+    assert_int_equal(fx_circuit_breaker_state(cb), FX_CIRCUIT_CLOSED);
+    fx_circuit_breaker_free(cb);
+    fx_clock_free(c);
+}
+
+/* A call admitted inline that succeeds after others failed clears their
+ * count: the success is the newest result. */
+static void test_breaker_success_in_flight_clears_failures(void **state)
+{
+    (void)state;
+    fx_clock *c = fx_clock_fake_new(0);
+    fx_circuit_breaker_config cfg = consecutive(c, 3, SEC, 1, 1);
+    fx_circuit_breaker *cb = fx_circuit_breaker_new(&cfg);
+    fx_circuit_call k;
+    assert_int_equal(fx_circuit_breaker_enter(cb, NULL, &k), 0);
+    assert_int_equal(call(cb, APP_ERR), 0);
+    assert_int_equal(call(cb, APP_ERR), 0);
+    fx_circuit_breaker_exit(cb, NULL, &k, 0);
+    assert_int_equal(call(cb, APP_ERR), 0);
+    assert_int_equal(call(cb, APP_ERR), 0);
+    assert_int_equal(fx_circuit_breaker_state(cb), FX_CIRCUIT_CLOSED);   /* 2, not 4 */
+    assert_int_equal(call(cb, APP_ERR), 0);
+    assert_int_equal(fx_circuit_breaker_state(cb), FX_CIRCUIT_OPEN);
+    fx_circuit_breaker_free(cb);
+    fx_clock_free(c);
+}
+
+/* The consecutive count is exact far beyond 16 bits. */
+static void test_breaker_large_failure_threshold(void **state)
+{
+    (void)state;
+    enum { N = 70000 };
+    fx_clock *c = fx_clock_fake_new(0);
+    fx_circuit_breaker_config cfg = consecutive(c, N, SEC, 1, 1);
+    fx_circuit_breaker *cb = fx_circuit_breaker_new(&cfg);
+    for (int i = 0; i < N - 1; i++) assert_int_equal(call(cb, APP_ERR), 0);
+    assert_int_equal(fx_circuit_breaker_state(cb), FX_CIRCUIT_CLOSED);
+    assert_int_equal(call(cb, 0), 0);               /* cleared */
+    for (int i = 0; i < N - 1; i++) assert_int_equal(call(cb, APP_ERR), 0);
+    assert_int_equal(fx_circuit_breaker_state(cb), FX_CIRCUIT_CLOSED);
+    assert_int_equal(call(cb, APP_ERR), 0);
+    assert_int_equal(fx_circuit_breaker_state(cb), FX_CIRCUIT_OPEN);
+    fx_circuit_breaker_free(cb);
+    fx_clock_free(c);
+}
+
+/* force_open and reset from one thread while others call through the
+ * inline closed path: once a control call has returned, every call that
+ * starts after it sees it (rejected after force_open, admitted after
+ * reset). A worker checks its answer only when the round did not move
+ * while it called. */
+enum { CONTROL_ROUNDS = 200, CONTROL_THREADS = 4 };
+
+typedef struct control {
+    fx_circuit_breaker *cb;
+    atomic_int round;                   /* odd: forced open; even: reset; set after the call
+                                           returned; -1 while it runs */
+    atomic_int seen[CONTROL_THREADS];           /* the last round each worker answered correctly in */
+    atomic_int wrong;
+    atomic_bool stop;
+} control;
+
+typedef struct control_arg {
+    control *ctl;
+    int id;
+} control_arg;
+
+static void *control_worker(void *arg)
+{
+    control_arg *a = arg;
+    control *ctl = a->ctl;
+    while (!atomic_load(&ctl->stop)) {
+        int r = atomic_load(&ctl->round);
+        fx_circuit_call k;
+        int e = fx_circuit_breaker_enter(ctl->cb, NULL, &k);
+        if (e == 0) fx_circuit_breaker_exit(ctl->cb, NULL, &k, 0);
+        if (r < 0 || atomic_load(&ctl->round) != r) continue;
+        if (e != (r % 2 == 1 ? FX_ECIRCUIT_OPEN : 0)) atomic_fetch_add(&ctl->wrong, 1);
+        else if (atomic_exchange(&ctl->seen[a->id], r) == r) sched_yield();   /* answered: let the control run */
+    }
+    return NULL;
+}
+
+static void test_breaker_control_reaches_inline_callers(void **state)
+{
+    (void)state;
+    fx_clock *c = fx_clock_fake_new(0);
+    fx_circuit_breaker_config cfg = consecutive(c, 3, SEC, 1, 1);
+    control ctl = { .cb = fx_circuit_breaker_new(&cfg) };
+    control_arg args[CONTROL_THREADS];
+    pthread_t t[CONTROL_THREADS];
+    for (int i = 0; i < CONTROL_THREADS; i++) {
+        args[i] = (control_arg){ .ctl = &ctl, .id = i };
+        assert_int_equal(pthread_create(&t[i], NULL, control_worker, &args[i]), 0);
+    }
+    for (int r = 1; r <= 2 * CONTROL_ROUNDS; r++) {
+        atomic_store(&ctl.round, -1);   /* changing: no answer counts */
+        if (r % 2 == 1) fx_circuit_breaker_force_open(ctl.cb);
+        else fx_circuit_breaker_reset(ctl.cb);
+        atomic_store(&ctl.round, r);
+        for (int i = 0; i < CONTROL_THREADS; i++)
+            while (atomic_load(&ctl.seen[i]) != r && atomic_load(&ctl.wrong) == 0) sched_yield();
+        if (atomic_load(&ctl.wrong) != 0) break;
+    }
+    atomic_store(&ctl.stop, true);
+    for (int i = 0; i < CONTROL_THREADS; i++) assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_int_equal(atomic_load(&ctl.wrong), 0);
+    assert_int_equal(fx_circuit_breaker_state(ctl.cb), FX_CIRCUIT_CLOSED);
+    fx_circuit_breaker_free(ctl.cb);
+    fx_clock_free(c);
+}
+
 static void test_breaker_state_names(void **state)
 {
     (void)state;
@@ -432,6 +567,10 @@ int main(void)
         cmocka_unit_test(test_breaker_slow_call_counts_as_failure_without_slow_rate),
         cmocka_unit_test(test_breaker_reset_and_force_open),
         cmocka_unit_test(test_breaker_reports_transitions),
+        cmocka_unit_test(test_breaker_half_open_call_ending_closed_is_not_counted),
+        cmocka_unit_test(test_breaker_success_in_flight_clears_failures),
+        cmocka_unit_test(test_breaker_large_failure_threshold),
+        cmocka_unit_test(test_breaker_control_reaches_inline_callers),
         cmocka_unit_test(test_breaker_state_names),
         cmocka_unit_test(test_breaker_many_threads_successes),
         cmocka_unit_test(test_breaker_many_threads_failures),

@@ -1,6 +1,7 @@
 /* End to end: rate_limit on the fake clock — 1/s burst 1 with a 10 ms
  * wait, the default (unbounded) wait, rate inf, set_rate / set_burst /
- * allow through the accessor, and 50 threads x 10 calls. */
+ * allow through the accessor, 50 threads x 10 calls, and set_rate from
+ * one thread reaching the callers on others. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -220,6 +221,66 @@ static void test_resil_limit_many_threads(void **state)
     resil_limit_paced_free(paced);
 }
 
+/* set_rate from one thread reaches the inline "rate inf" test of callers
+ * on others: rounds of rate 0 (burst 0: nothing admitted) and inf, each
+ * announced after set_rate returned; a worker checks its answer only when
+ * the round did not move while it called (docs/RESILIENCE.md). */
+enum { FLIP_ROUNDS = 200, FLIP_THREADS = 4 };
+
+typedef struct flip {
+    resil_limit_flip *p;
+    atomic_int round;                   /* odd: rate 0; even: inf; -1 while set_rate runs */
+    atomic_int seen[FLIP_THREADS];      /* the last round each worker answered correctly in */
+    atomic_int wrong;
+    atomic_bool stop;
+} flip;
+
+typedef struct flip_arg {
+    flip *f;
+    int id;
+} flip_arg;
+
+static void *flip_worker(void *arg)
+{
+    flip_arg *a = arg;
+    flip *f = a->f;
+    fx_ctx *ctx = fx_ctx_new();
+    while (!atomic_load(&f->stop)) {
+        int r = atomic_load(&f->round);
+        int64_t in = 1, out = 0;
+        int rc = resil_limit_flip_process(f->p, ctx, &in, &out);
+        fx_ctx_reset(ctx);
+        if (r < 0 || atomic_load(&f->round) != r) continue;
+        if (rc != (r % 2 == 1 ? FX_ERATE_LIMITED : 0) || (rc == 0 && out != 2)) atomic_fetch_add(&f->wrong, 1);
+        else if (atomic_exchange(&f->seen[a->id], r) == r) sched_yield();   /* answered: let the control run */
+    }
+    fx_ctx_free(ctx);
+    return NULL;
+}
+
+static void test_resil_limit_set_rate_reaches_other_threads(void **state)
+{
+    (void)state;
+    flip f = { .p = resil_limit_flip_new(rt) };
+    flip_arg args[FLIP_THREADS];
+    pthread_t t[FLIP_THREADS];
+    for (int i = 0; i < FLIP_THREADS; i++) {
+        args[i] = (flip_arg){ .f = &f, .id = i };
+        assert_int_equal(pthread_create(&t[i], NULL, flip_worker, &args[i]), 0);
+    }
+    for (int r = 1; r <= 2 * FLIP_ROUNDS && atomic_load(&f.wrong) == 0; r++) {
+        atomic_store(&f.round, -1);
+        fx_rate_limiter_set_rate(resil_limit_flip_fl(f.p), r % 2 == 1 ? 0.0 : FX_RATE_INF);
+        atomic_store(&f.round, r);
+        for (int i = 0; i < FLIP_THREADS; i++)
+            while (atomic_load(&f.seen[i]) != r && atomic_load(&f.wrong) == 0) sched_yield();
+    }
+    atomic_store(&f.stop, true);
+    for (int i = 0; i < FLIP_THREADS; i++) assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_int_equal(atomic_load(&f.wrong), 0);
+    resil_limit_flip_free(f.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +290,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resil_limit_default_wait_waits_for_the_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resil_limit_cancel_while_waiting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resil_limit_many_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resil_limit_set_rate_reaches_other_threads, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,14 +40,20 @@ int flaky_call(fx_ctx *ctx, const int64_t *in, int64_t *out)
 
 /* The script of bare_call, per try: what it does before failing with
  * TRANSIENT (or succeeding: in * 10 + call, when do_[i] is SUCCEED). */
-enum { BARE, STALE_FAIL, CANCEL_BARE, CANCEL_OWN, SUCCEED };
+enum { BARE, STALE_FAIL, CANCEL_BARE, CANCEL_OWN, SUCCEED, WRITE_FAIL };
 static int do_[MAX_CALLS];
 static int bare_calls;
+static int dirty_outputs;   /* tries that found their output not zeroed */
 
 int bare_call(fx_ctx *ctx, const int64_t *in, int64_t *out)
 {
     int i = bare_calls++;
+    if (*out != 0)
+        dirty_outputs++;
     switch (i < MAX_CALLS ? do_[i] : BARE) {
+    case WRITE_FAIL:   /* a partial output, then a failure */
+        *out = 999;
+        return TRANSIENT;
     case STALE_FAIL:   /* an fx_fail with another code than the one returned */
         fx_fail(ctx, PERMANENT, "stale %d", i + 1);
         return TRANSIENT;
@@ -284,6 +290,8 @@ static void test_resil_retry_done_context_runs_nothing(void **state)
     int64_t in = 1, out = 0;
     assert_int_equal(resil_retry_five_process(p, e->ctx, &in, &out), FX_ECANCELED);
     assert_int_equal(calls, 0);
+    assert_int_equal(out, 0);
+    assert_string_equal(fx_ctx_error(e->ctx)->stage, "flaky");   /* the stage that did not run */
     resil_retry_five_free(p);
 }
 
@@ -335,6 +343,7 @@ static int run_scripted(env *e, const int *script, int n, char *text, size_t siz
         memset(do_, 0, sizeof do_);
         memcpy(do_, script, (size_t)n * sizeof *script);
         bare_calls = 0;
+        dirty_outputs = 0;
         fx_ctx *ctx = fx_ctx_new();
         resil_retry_scripted5 *p = resil_retry_scripted5_new(rts[r]);
         int64_t in = 2, out = -1;
@@ -351,6 +360,7 @@ static int run_scripted(env *e, const int *script, int n, char *text, size_t siz
             if (r == 0)
                 *stage = err->stage;   /* a static string */
         }
+        assert_int_equal(dirty_outputs, 0);   /* every try starts from a zero output */
         resil_retry_scripted5_free(p);
         fx_ctx_free(ctx);
     }
@@ -398,6 +408,13 @@ static void test_resil_retry_records_only_where_it_stops(void **state)
     assert_int_equal(bare_calls, 2);
     assert_string_equal(stage, "scripted");
     assert_non_null(strstr(text, "stopped at 2"));
+
+    /* tries that write their output and fail: the caller's output stays as
+     * it was (run_scripted checks it), the next try starts from zero */
+    const int write_fail[] = { WRITE_FAIL, WRITE_FAIL, WRITE_FAIL, WRITE_FAIL, WRITE_FAIL };
+    assert_int_equal(run_scripted(e, write_fail, 5, text, sizeof text, &stage), FX_ERETRY_EXHAUSTED);
+    const int write_then_succeed[] = { WRITE_FAIL, WRITE_FAIL, SUCCEED };
+    assert_int_equal(run_scripted(e, write_then_succeed, 3, text, sizeof text, &stage), 0);
 }
 
 int main(void)

@@ -57,10 +57,17 @@
  * in one function, past the point where the C compiler stops inlining a
  * plain `inline` on its own. */
 #ifndef __cplusplus
+/* The byte fx__ctx_done tests first: 0 when ctx is neither cancelled nor
+ * under a deadline, so certainly not done. A plain stage tests it alone
+ * and leaves the rest of the check to an out-of-line copy of itself. */
+static FX__ALWAYS_INLINE unsigned fx__ctx_flags(const fx_ctx *ctx)
+{
+    return atomic_load_explicit(&((const struct fx__ctx_head *)(const void *)ctx)->flags, memory_order_acquire);
+}
+
 static FX__ALWAYS_INLINE bool fx__ctx_done(const fx_ctx *ctx)
 {
-    unsigned flags = atomic_load_explicit(&((const struct fx__ctx_head *)(const void *)ctx)->flags,
-                                          memory_order_acquire);
+    unsigned flags = fx__ctx_flags(ctx);
     return FX_UNLIKELY(flags != 0) && fx__ctx_done_slow(ctx, flags);
 }
 #endif

@@ -142,15 +142,16 @@ void fx_circuit_breaker_force_open(fx_circuit_breaker *cb);
  * 0, the work, then fx_circuit_breaker_exit with the work's result. The
  * call struct lives on the caller's stack in between. */
 typedef struct fx_circuit_call {
-    uint32_t gen;               /* private */
-    bool half_open;             /* private */
-    int64_t start_ns;           /* private */
+    uint64_t word;              /* private: the breaker's state word when it admitted the call */
+    bool half_open;             /* private; set only by an admission out of line */
+    int64_t start_ns;           /* private; likewise */
 } fx_circuit_call;
 
 /* 0 when the call may run, FX_ECIRCUIT_OPEN when it is rejected (nothing to
  * exit then). ctx (may be NULL) is only used for events. Lock-free while
- * the breaker is closed and has no window; inline (one atomic load) while
- * it is closed and has no slow-call rule. */
+ * the breaker is closed and has no window; inline (one atomic load, one
+ * test, one store into *call) while it is closed and has no slow-call
+ * rule. */
 #ifndef __cplusplus
 inline int fx_circuit_breaker_enter(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circuit_call *call);
 #else
@@ -160,8 +161,9 @@ int fx_circuit_breaker_enter(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circuit_cal
 /* Ends an admitted call with its result rc: 0 is a success; FX_ECANCELED
  * and FX_EFILTERED count as neither; every other code is a failure. A call
  * whose breaker changed state since it entered only frees its half-open
- * slot. Inline and store-free for a success after a success (closed, no
- * window, no slow-call rule), as a hand-written breaker. */
+ * slot. Inline and store-free for a success while the breaker is closed
+ * with no failure to clear and has no window or slow-call rule (one atomic
+ * load, one test), as a hand-written breaker. */
 #ifndef __cplusplus
 inline void fx_circuit_breaker_exit(fx_circuit_breaker *cb, fx_ctx *ctx, const fx_circuit_call *call, int rc);
 #else
@@ -246,9 +248,21 @@ bool fx_dlq_default_when(const fx_error *err);
 #ifndef __cplusplus
 #include <stdatomic.h>
 
+/* The breaker's state word. Bits 0-1: the state; bit 2: the breaker has a
+ * window or a slow-call rule (immutable, in every value the word takes);
+ * bits 3-30: the generation, bumped by every transition (wraps); bit 31:
+ * zero; bits 32-63: the closed state's consecutive failures. So "closed,
+ * no rule but the consecutive one" is (word & 7) == 0, and "... with no
+ * failure to clear" is (word & FX__CB_BUSY) == 0, every bit but the
+ * generation's: one test each, with a 32-bit immediate. */
+#define FX__CB_STATE 3u
+#define FX__CB_RULES 4u
+#define FX__CB_FAST_MASK (FX__CB_STATE | FX__CB_RULES)
+#define FX__CB_GEN_BITS 0x0FFFFFFFu
+#define FX__CB_BUSY (~((uint64_t)FX__CB_GEN_BITS << 3))
+
 struct fx__breaker_head {
-    _Atomic uint64_t word;      /* generation << 34 | state << 32 | consecutive failures */
-    bool plain;                 /* immutable: no window and no slow-call rule */
+    _Atomic uint64_t word;      /* fails << 32 | generation << 3 | rules << 2 | state */
 };
 
 struct fx__limiter_head {
@@ -259,33 +273,47 @@ int  fx__circuit_breaker_enter_slow(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circ
 void fx__circuit_breaker_exit_slow(fx_circuit_breaker *cb, fx_ctx *ctx, const fx_circuit_call *call, int rc);
 int  fx__rate_limiter_acquire_slow(fx_rate_limiter *rl, fx_ctx *ctx, int64_t wait_ns, int64_t *waited_ns);
 
-inline int fx_circuit_breaker_enter(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circuit_call *call)
+/* The inline half of fx_circuit_breaker_enter: true when cb is closed and
+ * rule-free, and then *call is filled (the word says all exit needs: its
+ * generation); false when only the full enter can tell. Generated code
+ * that wants its own out-of-line path for the rest uses it directly. */
+inline bool fx__circuit_breaker_admit(const fx_circuit_breaker *cb, fx_circuit_call *call)
 {
     const struct fx__breaker_head *h = (const struct fx__breaker_head *)(const void *)cb;
     uint64_t w = atomic_load_explicit(&h->word, memory_order_acquire);
-    if (FX_LIKELY(h->plain && ((w >> 32) & 3u) == FX_CIRCUIT_CLOSED)) {
-        call->gen = (uint32_t)(w >> 34);
-        call->half_open = false;
-        call->start_ns = 0;
+    call->word = w;
+    return (w & FX__CB_FAST_MASK) == FX_CIRCUIT_CLOSED;
+}
+
+inline int fx_circuit_breaker_enter(fx_circuit_breaker *cb, fx_ctx *ctx, fx_circuit_call *call)
+{
+    if (FX_LIKELY(fx__circuit_breaker_admit(cb, call)))
         return 0;
-    }
     return fx__circuit_breaker_enter_slow(cb, ctx, call);
 }
 
 inline void fx_circuit_breaker_exit(fx_circuit_breaker *cb, fx_ctx *ctx, const fx_circuit_call *call, int rc)
 {
     const struct fx__breaker_head *h = (const struct fx__breaker_head *)(const void *)cb;
-    /* a success with no failure count to clear changes nothing, whatever the state */
-    if (FX_LIKELY(rc == 0 && h->plain && !call->half_open &&
-                  (uint32_t)atomic_load_explicit(&h->word, memory_order_acquire) == 0))
+    /* A success while the breaker is closed, rule-free, with no failure
+     * count to clear changes nothing, however the call was admitted: a
+     * half-open call's generation has ended when the state reads closed. */
+    if (FX_LIKELY(rc == 0 && (atomic_load_explicit(&h->word, memory_order_acquire) & FX__CB_BUSY) == 0))
         return;
     fx__circuit_breaker_exit_slow(cb, ctx, call, rc);
 }
 
-inline int fx_rate_limiter_acquire(fx_rate_limiter *rl, fx_ctx *ctx, int64_t wait_ns, int64_t *waited_ns)
+/* The inline half of fx_rate_limiter_acquire: true when rl's rate is inf
+ * now (a call takes no token and never waits). */
+inline bool fx__rate_limiter_unlimited(const fx_rate_limiter *rl)
 {
     const struct fx__limiter_head *h = (const struct fx__limiter_head *)(const void *)rl;
-    if (FX_LIKELY(atomic_load_explicit(&h->unlimited, memory_order_acquire))) {
+    return atomic_load_explicit(&h->unlimited, memory_order_acquire);
+}
+
+inline int fx_rate_limiter_acquire(fx_rate_limiter *rl, fx_ctx *ctx, int64_t wait_ns, int64_t *waited_ns)
+{
+    if (FX_LIKELY(fx__rate_limiter_unlimited(rl))) {
         if (waited_ns != NULL) *waited_ns = 0;
         return 0;
     }
