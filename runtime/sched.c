@@ -18,6 +18,11 @@
  * under one lock, which wakes one idle worker, and every take that leaves
  * the group ready wakes the next (a chain).
  *
+ * The end. The finish that leaves no task outstanding marks the group's
+ * `events` word done as its last access to the group; an owner spinning
+ * for it returns without taking the lock again (one cache-line round trip
+ * less at the end of every parallel run).
+ *
  * Spinning. Waking a thread blocked on a condition variable costs tens of
  * microseconds on a virtual machine (the idle vCPU has to be scheduled
  * again), as much as a whole small map. So a worker that runs out of work,
@@ -149,13 +154,24 @@ static void ready_update(fx__sched *s, fx_group *g, bool wake)
     }
 }
 
+/* grp.events: bumped whenever the owner may have something to do; this
+ * bit is set with the bump that leaves no task outstanding. */
+#define EVENTS_DONE 0x80000000u
+
 /* Wakes g's owner if it sleeps in fx_group_wait and now has something to
- * do: start a task, or return (mu held). */
+ * do: start a task, or return (mu held). The store to `events` is the last
+ * access to g: an owner spinning outside the lock that sees EVENTS_DONE
+ * returns at once, and g (its stack) is gone. A sleeping owner cannot
+ * return before it has mu again, so its condition variable is still
+ * there to signal. */
 static void wake_owner(grp *p)
 {
-    __atomic_store_n(&p->events, p->events + 1, __ATOMIC_RELEASE);   /* a spinning owner */
-    if (p->waiter != NULL && (p->outstanding == 0 || owner_may_start(p)))
-        FX__MUST(pthread_cond_signal(&p->waiter->cond));
+    struct fx__group_waiter *w = p->waiter;
+    bool done = p->outstanding == 0;
+    bool wake = w != NULL && (done || owner_may_start(p));
+    unsigned next = ((p->events + 1) & ~EVENTS_DONE) | (done ? EVENTS_DONE : 0u);
+    __atomic_store_n(&p->events, next, __ATOMIC_RELEASE);   /* a spinning owner */
+    if (wake) FX__MUST(pthread_cond_signal(&w->cond));
 }
 
 /* ------------------------------------------------------------ running a task */
@@ -743,6 +759,7 @@ int fx_group_wait(fx_group *g)
     struct fx__group_waiter w;
     bool have_cond = false;
     bool may_spin = s->spin_ns > 0;
+    bool locked = true;
     FX__MUST(pthread_mutex_lock(&s->mu));
     /* Published only now, in one step with the owner's first take (which
      * wakes a worker when more can start): spawning took no lock, and a
@@ -762,6 +779,12 @@ int fx_group_wait(fx_group *g)
             unsigned seen = p->events;
             FX__MUST(pthread_mutex_unlock(&s->mu));
             may_spin = spin_until_event(s, &p->events, seen);   /* spin again after progress */
+            if (__atomic_load_n(&p->events, __ATOMIC_ACQUIRE) & EVENTS_DONE) {
+                /* The last task's finish: nothing else touches g, and what
+                 * the tasks wrote is visible (release in wake_owner). */
+                locked = false;
+                break;
+            }
             FX__MUST(pthread_mutex_lock(&s->mu));
             continue;
         }
@@ -774,7 +797,7 @@ int fx_group_wait(fx_group *g)
         p->waiter = NULL;
         may_spin = s->spin_ns > 0;
     }
-    FX__MUST(pthread_mutex_unlock(&s->mu));
+    if (locked) FX__MUST(pthread_mutex_unlock(&s->mu));
     if (have_cond) FX__MUST(pthread_cond_destroy(&w.cond));
     if (p->timed) note_time(p);
     for (int i = 0; i < p->nspare; i++) fx_ctx_free(p->spare[i]);
