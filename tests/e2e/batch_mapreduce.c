@@ -2,7 +2,8 @@
  * and 4), empty and single inputs, mapper and reducer errors, a deadline in
  * either phase, cancellation in the map phase, struct keys, output in order
  * of first appearance; many keys (the key table grows) and one instance
- * run after run on different key sets (its table starts at the last size). */
+ * run after run on different key sets (its table starts at the last size);
+ * a mapper failure and a cancellation late in a run, after the table grew. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -455,6 +456,68 @@ static void test_batch_mapreduce_many_keys_and_runs_on_one_instance(void **state
     free_count(c);
 }
 
+/* A mapper failure, then a cancellation, late in a run whose key table has
+ * grown (parallelism 1 maps and numbers each item in one pass): the error
+ * names that item, nothing after it is mapped, nothing is reduced; the next
+ * run on the same instance counts as usual. */
+static void check_late_map_failures(counter c, bool one_worker)
+{
+    enum { N = 3000, AT = 2000 };
+    fx_ctx *ctx = fx_ctx_new();
+    reset();
+    fx_slice_str in = make_words("w", N, 2500);
+    word_ptr[AT] = "BAD";
+    fx_slice_kv_str_i64 out = {0};
+    assert_int_equal(c.process(c.p, ctx, &in, &out), 31);
+    assert_null(out.ptr);
+    const fx_error *err = fx_ctx_error(ctx);
+    assert_string_equal(err->message, "map phase failed");
+    assert_int_equal(err->index, AT);
+    assert_string_equal(err->cause->stage, "one");
+    assert_string_equal(err->cause->message, "unreadable word");
+    assert_int_equal(atomic_load(&reduce_calls), 0);
+    if (one_worker)
+        assert_int_equal(atomic_load(&map_calls), AT + 1);
+    fx_ctx_free(ctx);
+
+    ctx = fx_ctx_new();
+    reset();
+    in = make_words("w", N, 2500);
+    cancel_ctx = ctx;
+    cancel_at = AT - 1;   /* item AT - 1 cancels and succeeds: item AT sees it */
+    assert_int_equal(c.process(c.p, ctx, &in, &out), FX_ECANCELED);
+    err = fx_ctx_error(ctx);
+    assert_string_equal(err->message, "map phase failed");
+    assert_int_equal(atomic_load(&reduce_calls), 0);
+    if (one_worker) {
+        assert_int_equal(err->index, AT);
+        assert_string_equal(err->cause->stage, "one");
+        assert_int_equal(atomic_load(&map_calls), AT);
+    }
+    fx_ctx_free(ctx);
+
+    ctx = fx_ctx_new();
+    reset();
+    in = make_words("y", N, 2500);
+    assert_int_equal(c.process(c.p, ctx, &in, &out), 0);
+    check_counts(&in, 2500, &out);
+    fx_ctx_free(ctx);
+}
+
+static void test_batch_mapreduce_late_map_failures(void **state)
+{
+    (void)state;
+    counter c = new_count1();
+    check_late_map_failures(c, true);
+    free_count1(c);
+    c = new_count4();
+    check_late_map_failures(c, false);
+    free_count4(c);
+    c = new_count();
+    check_late_map_failures(c, false);
+    free_count(c);
+}
+
 /* cell_total of the values v, v + 2, ..., v + 8 (a group of cells). */
 static int64_t five_cells(int64_t v)
 {
@@ -526,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_batch_mapreduce_cancel_in_map_phase),
         cmocka_unit_test(test_batch_mapreduce_many_keys_and_runs_on_one_instance),
         cmocka_unit_test(test_batch_mapreduce_many_struct_keys),
+        cmocka_unit_test(test_batch_mapreduce_late_map_failures),
     };
     return cmocka_run_group_tests_name("batch_mapreduce", tests, setup, teardown);
 }
