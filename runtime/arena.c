@@ -168,6 +168,19 @@ char *fx__arena_vsprintf_sized(fx__arena *a, fx__arena_local *l, const char *fmt
 char *fx__arena_vsprintf(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap)
 {
     va_list cp;
+    if (is_local(l) && l->space.cur == l->space.end) {
+        FX__MUST(pthread_mutex_lock(&a->mu));
+        bool refilled = refill_local_locked(a, l);
+        FX__MUST(pthread_mutex_unlock(&a->mu));
+        if (refilled) {
+            char *p = l->space.cur;
+            va_copy(cp, ap);
+            int len = vsnprintf(p, FX__ARENA_LOCAL, fmt, cp);
+            va_end(cp);
+            if (fx__arena_commit_text(&l->space, len)) return p;
+            return fx__arena_vsprintf_sized(a, l, fmt, ap, len);
+        }
+    }
     va_copy(cp, ap);
     int len = vsnprintf(NULL, 0, fmt, cp);
     va_end(cp);

@@ -206,8 +206,10 @@ void fx_ctx_free(fx_ctx *ctx)
 
 void fx__ctx_adopt(fx_ctx *ctx)
 {
+    /* The rest of its region stays: the thread that had the context last
+     * is done with it, and the scheduler's lock it gave the context back
+     * under orders that thread's bumps before ours. */
     ctx->local.owner = &fx__thread_token;
-    ctx->local.space.cur = ctx->local.space.end = NULL;
 }
 
 void fx__ctx_reserve(fx_ctx *ctx, size_t n)
@@ -263,17 +265,6 @@ char *fx_strdup(fx_ctx *ctx, const char *s)
     return p;
 }
 
-/* Did the len + 1 bytes of text just formatted at sp->cur fit? Then they
- * are committed: rounded, they still fit (fx__arena_space). A format
- * error (len < 0) converts to a size above any space's, so one unsigned
- * comparison rejects it too. */
-static inline bool commit_text(fx__arena_space *sp, int len)
-{
-    if (FX_UNLIKELY((size_t)len >= (size_t)(sp->end - sp->cur))) return false;
-    sp->cur += ((size_t)len + FX__ARENA_ALIGN) & ~(size_t)(FX__ARENA_ALIGN - 1);
-    return true;
-}
-
 /* The slow ways, out of line and taking ctx itself, so that fx_sprintf
  * keeps nothing of theirs live across its vsnprintf. */
 static __attribute__((noinline)) char *sprintf_shared(fx_ctx *ctx, const char *fmt, va_list ap)
@@ -295,7 +286,7 @@ char *fx_vsprintf(fx_ctx *ctx, const char *fmt, va_list ap)
     va_copy(cp, ap);
     int len = vsnprintf(p, (size_t)(sp->end - p), fmt, cp);
     va_end(cp);
-    return commit_text(sp, len) ? p : sprintf_again(ctx, fmt, ap, len);
+    return fx__arena_commit_text(sp, len) ? p : sprintf_again(ctx, fmt, ap, len);
 }
 
 char *fx_sprintf(fx_ctx *ctx, const char *fmt, ...)
@@ -320,7 +311,7 @@ char *fx_sprintf(fx_ctx *ctx, const char *fmt, ...)
     int len = vsnprintf(sp->cur, (size_t)(sp->end - sp->cur), fmt, ap);
     va_end(ap);
     p = sp->cur;
-    if (FX_LIKELY(commit_text(sp, len))) return p;
+    if (FX_LIKELY(fx__arena_commit_text(sp, len))) return p;
     va_list again;
     va_start(again, fmt);
     p = sprintf_again(ctx, fmt, again, len);

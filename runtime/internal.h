@@ -128,14 +128,28 @@ static inline bool fx__arena_is_owner(const fx__arena *a)
     return atomic_load_explicit(&a->owner, memory_order_relaxed) == (const void *)&fx__thread_token;
 }
 
-/* The free space the calling thread bumps through without locking: the
- * owner's chunk, or l's region when l is the calling thread's; NULL for
- * any other thread (which allocates under the mutex). l may be NULL. */
+/* Where fx_sprintf formats first: the owner's chunk, or l's region when l
+ * is the calling thread's and has room left. NULL otherwise: another
+ * thread's context, or a region used up or not yet taken (a worker's
+ * fresh task context), which fx__arena_vsprintf refills before formatting
+ * rather than format into nothing and again. l may be NULL. */
 static inline fx__arena_space *fx__arena_space_of(fx__arena *a, fx__arena_local *l)
 {
     if (FX_LIKELY(fx__arena_is_owner(a))) return &a->own;
-    if (l != NULL && l->owner == (const void *)&fx__thread_token) return &l->space;
+    if (l != NULL && l->owner == (const void *)&fx__thread_token && l->space.cur != l->space.end)
+        return &l->space;
     return NULL;
+}
+
+/* Did the len + 1 bytes of text just formatted at s->cur fit? Then they
+ * are committed: rounded, they still fit (fx__arena_space). A format
+ * error (len < 0) converts to a size above any space's, so one unsigned
+ * comparison rejects it too. */
+static inline bool fx__arena_commit_text(fx__arena_space *s, int len)
+{
+    if (FX_UNLIKELY((size_t)len >= (size_t)(s->end - s->cur))) return false;
+    s->cur += ((size_t)len + FX__ARENA_ALIGN) & ~(size_t)(FX__ARENA_ALIGN - 1);
+    return true;
 }
 
 static inline void *fx__arena_alloc(fx__arena *a, fx__arena_local *l, size_t n)
@@ -159,10 +173,12 @@ static inline void *fx__arena_alloc(fx__arena *a, fx__arena_local *l, size_t n)
 }
 
 /* printf into the arena, the slow ways; fx_sprintf's fast path formats
- * straight into fx__arena_space_of's space and comes here only when the
- * text did not fit. _sized: len is the length vsnprintf returned (< 0, a
- * format error: NULL); allocates len + 1 bytes and formats again. The
- * other (any thread, any space): measures first. NULL on OOM. */
+ * straight into fx__arena_space_of's space and comes here when there was
+ * none or the text did not fit. _sized: len is the length vsnprintf
+ * returned (< 0, a format error: NULL); allocates len + 1 bytes and
+ * formats again. The other (any thread, any space): a calling thread's
+ * context with its region used up takes a fresh region and formats into
+ * it; any other measures first. NULL on OOM. */
 char *fx__arena_vsprintf_sized(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap, int len);
 char *fx__arena_vsprintf(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap);
 /* Everything free again; the caller becomes the owner. No other thread may
@@ -237,8 +253,9 @@ void fx__ctx_remove_waiter(fx_ctx *ctx, fx__waiter *w);
  * reserves a context per task that can run at once). Best effort: stops
  * quietly on OOM. */
 void fx__ctx_reserve(fx_ctx *ctx, size_t n);
-/* A worker takes over a task context the owner made for it: its arena
- * region is now the calling thread's. */
+/* A worker takes over a task context the owner made for it, or another
+ * worker handed back (under the scheduler's lock): its arena region, and
+ * what is left of it, is now the calling thread's. */
 void fx__ctx_adopt(fx_ctx *ctx);
 /* fx_ctx_with_cancel(parent), but with `span` as its current span instead
  * of reading the parent's (see ctx.c). */

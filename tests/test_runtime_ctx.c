@@ -315,6 +315,7 @@ typedef struct {
     fx_ctx *root;
     char *texts[REGION / STEP + 1];
     char *shared_short, *shared_long, *shared_bad;
+    char *fresh_bad, *fresh_long, *fresh_after, *fresh_short, *fresh_next;
 } region_job;
 
 static void *region_main(void *arg)
@@ -325,6 +326,16 @@ static void *region_main(void *arg)
         job->texts[i] = fx_sprintf(mine, "%015d", i);
     job->texts[REGION / STEP] = fx_sprintf(mine, "%016d", 1);   /* one byte more than a step */
     fx_ctx_free(mine);
+    /* Fresh contexts, no region yet: one is taken before formatting. */
+    fx_ctx *fresh = fx_ctx_with_cancel(job->root);
+    job->fresh_bad = fx_sprintf(fresh, "x%lsy", unencodable);
+    job->fresh_long = fx_sprintf(fresh, "%s", text_of('R', 3000));   /* more than a region */
+    job->fresh_after = fx_sprintf(fresh, "%s", "after");
+    fx_ctx_free(fresh);
+    fresh = fx_ctx_with_cancel(job->root);
+    job->fresh_short = fx_sprintf(fresh, "%s-%d", "test", 3);
+    job->fresh_next = fx_sprintf(fresh, "%s-%d", "test", 4);
+    fx_ctx_free(fresh);
     /* The root is not this thread's: the shared, locked way. */
     job->shared_short = fx_sprintf(job->root, "w%d", 5);
     job->shared_long = fx_sprintf(job->root, "%s", text_of('L', 5000));
@@ -356,6 +367,12 @@ static void test_ctx_sprintf_worker_region(void **state)
     assert_non_null(last);
     assert_true(last < first || last >= first + REGION);   /* not in the full region */
     assert_string_equal(last, "0000000000000001");
+    assert_null(job.fresh_bad);
+    assert_string_equal(job.fresh_long, text_of('R', 3000));
+    assert_string_equal(job.fresh_after, "after");
+    assert_string_equal(job.fresh_short, "test-3");
+    assert_ptr_equal(job.fresh_next, job.fresh_short + STEP);   /* in the region it took */
+    assert_string_equal(job.fresh_next, "test-4");
     assert_string_equal(job.shared_short, "w5");
     assert_string_equal(job.shared_long, text_of('L', 5000));
     assert_null(job.shared_bad);
