@@ -42,8 +42,8 @@ void fx__arena_init(fx__arena *a)
 {
     FX__MUST(pthread_mutex_init(&a->mu, NULL));
     atomic_init(&a->owner, arena_self());
-    a->own_cur = a->own_end = NULL;
-    a->shared_cur = a->shared_end = NULL;
+    a->own.cur = a->own.end = NULL;
+    a->shared.cur = a->shared.end = NULL;
     a->small_head = a->small_next = a->small_tail = a->big = NULL;
     a->big_used = 0;
 }
@@ -100,21 +100,21 @@ static inline size_t round_size(size_t n)
     return (n + FX__ALIGN - 1) / FX__ALIGN * FX__ALIGN;
 }
 
-/* Bumps n (rounded, <= FX__BIG) bytes from [*cur, *end), refilling it from
- * the list under mu (taken here unless `locked`). */
-static void *bump(fx__arena *a, char **cur, char **end, size_t n, bool locked)
+/* Bumps n (rounded, <= FX__BIG) bytes from s, refilling it from the list
+ * under mu (taken here unless `locked`). */
+static void *bump(fx__arena *a, fx__arena_space *s, size_t n, bool locked)
 {
-    if (FX_LIKELY((size_t)(*end - *cur) >= n)) {
-        void *p = *cur;
-        *cur += n;
+    if (FX_LIKELY((size_t)(s->end - s->cur) >= n)) {
+        void *p = s->cur;
+        s->cur += n;
         return p;
     }
     if (!locked) FX__MUST(pthread_mutex_lock(&a->mu));
     fx__chunk *c = take_chunk_locked(a);
     if (!locked) FX__MUST(pthread_mutex_unlock(&a->mu));
     if (c == NULL) return NULL;
-    *cur = (char *)c->data + n;
-    *end = (char *)c->data + c->cap;
+    s->cur = (char *)c->data + n;
+    s->end = (char *)c->data + c->cap;
     return c->data;
 }
 
@@ -129,10 +129,10 @@ static inline bool is_local(const fx__arena_local *l)
 /* mu held: a fresh local region for l, carved from the shared chunk. */
 static bool refill_local_locked(fx__arena *a, fx__arena_local *l)
 {
-    char *r = bump(a, &a->shared_cur, &a->shared_end, FX__ARENA_LOCAL, true);
+    char *r = bump(a, &a->shared, FX__ARENA_LOCAL, true);
     if (r == NULL) return false;
-    l->cur = r;
-    l->end = r + FX__ARENA_LOCAL;
+    l->space.cur = r;
+    l->space.end = r + FX__ARENA_LOCAL;
     return true;
 }
 
@@ -140,19 +140,19 @@ void *fx__arena_alloc_slow(fx__arena *a, fx__arena_local *l, size_t n)
 {
     n = round_size(n);
     if (n == 0) return NULL;
-    if (n <= FX__BIG && is_owner(a)) return bump(a, &a->own_cur, &a->own_end, n, false);
-    if (n <= FX__BIG && is_local(l) && (size_t)(l->end - l->cur) >= n) {
-        void *p = l->cur;   /* the inline path's caller may not have tried */
-        l->cur += n;
+    if (n <= FX__BIG && is_owner(a)) return bump(a, &a->own, n, false);
+    if (n <= FX__BIG && is_local(l) && (size_t)(l->space.end - l->space.cur) >= n) {
+        void *p = l->space.cur;   /* the inline path's caller may not have tried */
+        l->space.cur += n;
         return p;
     }
     FX__MUST(pthread_mutex_lock(&a->mu));
     void *p;
     if (n > FX__BIG) p = alloc_big_locked(a, n);
     else if (n <= FX__ARENA_LOCAL / 4 && is_local(l) && refill_local_locked(a, l)) {
-        p = l->cur;
-        l->cur += n;
-    } else p = bump(a, &a->shared_cur, &a->shared_end, n, true);
+        p = l->space.cur;
+        l->space.cur += n;
+    } else p = bump(a, &a->shared, n, true);
     FX__MUST(pthread_mutex_unlock(&a->mu));
     return p;
 }
@@ -165,15 +165,37 @@ char *fx__arena_vsprintf_sized(fx__arena *a, fx__arena_local *l, const char *fmt
     return p;
 }
 
+char *fx__arena_vsprintf(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap)
+{
+    va_list cp;
+    if (is_local(l) && l->space.cur == l->space.end) {
+        FX__MUST(pthread_mutex_lock(&a->mu));
+        bool refilled = refill_local_locked(a, l);
+        FX__MUST(pthread_mutex_unlock(&a->mu));
+        if (refilled) {
+            char *p = l->space.cur;
+            va_copy(cp, ap);
+            int len = vsnprintf(p, FX__ARENA_LOCAL, fmt, cp);
+            va_end(cp);
+            if (fx__arena_commit_text(&l->space, len)) return p;
+            return fx__arena_vsprintf_sized(a, l, fmt, ap, len);
+        }
+    }
+    va_copy(cp, ap);
+    int len = vsnprintf(NULL, 0, fmt, cp);
+    va_end(cp);
+    return fx__arena_vsprintf_sized(a, l, fmt, ap, len);
+}
+
 void fx__arena_reset(fx__arena *a)
 {
     /* No lock: a reset runs alone (fx_ctx_reset: between runs, no child
      * contexts, so no other thread holds a way into the tree). */
     fx__chunk *first = a->small_head;
     a->small_next = first != NULL ? first->next : NULL;
-    a->own_cur = first != NULL ? (char *)first->data : NULL;   /* the owner starts in the first chunk */
-    a->own_end = first != NULL ? (char *)first->data + first->cap : NULL;
-    a->shared_cur = a->shared_end = NULL;
+    a->own.cur = first != NULL ? (char *)first->data : NULL;   /* the owner starts in the first chunk */
+    a->own.end = first != NULL ? (char *)first->data + first->cap : NULL;
+    a->shared.cur = a->shared.end = NULL;
     if (a->big_used > 0) {
         for (fx__chunk *c = a->big; c != NULL; c = c->next) c->used = false;
         a->big_used = 0;

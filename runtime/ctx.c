@@ -206,8 +206,10 @@ void fx_ctx_free(fx_ctx *ctx)
 
 void fx__ctx_adopt(fx_ctx *ctx)
 {
+    /* The rest of its region stays: the thread that had the context last
+     * is done with it, and the scheduler's lock it gave the context back
+     * under orders that thread's bumps before ours. */
     ctx->local.owner = &fx__thread_token;
-    ctx->local.cur = ctx->local.end = NULL;
 }
 
 void fx__ctx_reserve(fx_ctx *ctx, size_t n)
@@ -263,31 +265,57 @@ char *fx_strdup(fx_ctx *ctx, const char *s)
     return p;
 }
 
+/* The slow ways, out of line and taking ctx itself, so that fx_sprintf
+ * keeps nothing of theirs live across its vsnprintf. */
+static __attribute__((noinline)) char *sprintf_shared(fx_ctx *ctx, const char *fmt, va_list ap)
+{
+    return fx__arena_vsprintf(&ctx->root->arena, &ctx->local, fmt, ap);
+}
+
+static __attribute__((noinline)) char *sprintf_again(fx_ctx *ctx, const char *fmt, va_list ap, int len)
+{
+    return fx__arena_vsprintf_sized(&ctx->root->arena, &ctx->local, fmt, ap, len);
+}
+
 char *fx_vsprintf(fx_ctx *ctx, const char *fmt, va_list ap)
 {
-    fx__arena *a = &ctx->root->arena;
+    fx__arena_space *sp = fx__arena_space_of(&ctx->root->arena, &ctx->local);
+    if (FX_UNLIKELY(sp == NULL)) return sprintf_shared(ctx, fmt, ap);
+    char *p = sp->cur;
     va_list cp;
-    int len;
     va_copy(cp, ap);
-    char *p = fx__arena_try_vsprintf(a, &ctx->local, fmt, cp, &len);
+    int len = vsnprintf(p, (size_t)(sp->end - p), fmt, cp);
     va_end(cp);
-    return p != NULL ? p : fx__arena_vsprintf_sized(a, &ctx->local, fmt, ap, len);
+    return fx__arena_commit_text(sp, len) ? p : sprintf_again(ctx, fmt, ap, len);
 }
 
 char *fx_sprintf(fx_ctx *ctx, const char *fmt, ...)
 {
-    /* Two va_starts rather than a va_copy: copying a va_list that was
-     * just written stalls the load that reads it back. */
-    fx__arena *a = &ctx->root->arena;
+    /* One vsnprintf straight into the calling thread's free space. Live
+     * across it: ctx, fmt and the space's address (cur and end are read
+     * back). A miss formats again, out of line, from a second va_start
+     * into a second va_list (copying one that was just written stalls the
+     * load that reads it back; reusing its address keeps one more register
+     * live). */
+    fx__arena_space *sp = fx__arena_space_of(&ctx->root->arena, &ctx->local);
+    char *p;
+    if (FX_UNLIKELY(sp == NULL)) {
+        va_list ap;
+        va_start(ap, fmt);
+        p = sprintf_shared(ctx, fmt, ap);
+        va_end(ap);
+        return p;
+    }
     va_list ap;
-    int len;
     va_start(ap, fmt);
-    char *p = fx__arena_try_vsprintf(a, &ctx->local, fmt, ap, &len);
+    int len = vsnprintf(sp->cur, (size_t)(sp->end - sp->cur), fmt, ap);
     va_end(ap);
-    if (p != NULL) return p;
-    va_start(ap, fmt);
-    p = fx__arena_vsprintf_sized(a, &ctx->local, fmt, ap, len);
-    va_end(ap);
+    p = sp->cur;
+    if (FX_LIKELY(fx__arena_commit_text(sp, len))) return p;
+    va_list again;
+    va_start(again, fmt);
+    p = sprintf_again(ctx, fmt, again, len);
+    va_end(again);
     return p;
 }
 

@@ -62,11 +62,19 @@ void fx__waiter_wake(fx__waiter *w);
 
 typedef struct fx__chunk fx__chunk;
 
+/* Free bytes [cur, end) that one thread bumps through without locking.
+ * Both ends stay FX__ARENA_ALIGN-aligned (chunks and regions start
+ * aligned, are a multiple of it long, and every bump is rounded), so
+ * whatever fits rounded up fits. */
+typedef struct fx__arena_space {
+    char *cur, *end;
+} fx__arena_space;
+
 /* Chunked bump allocator. Small requests bump through a list of equal
  * chunks; large ones get a chunk each. Reset keeps every chunk.
  *
  * The owner (the thread that made the arena or last reset it) bumps through
- * a chunk of its own without locking: own_cur/own_end are touched by the
+ * a chunk of its own without locking: `own` is touched by the
  * owner only (and by init/reset, which run alone). Every other thread
  * allocates under mu from the shared chunk. Both take fresh chunks from
  * the list under mu. */
@@ -78,10 +86,10 @@ typedef struct fx__arena {
      * item (and the other way round). */
     _Atomic(const void *) owner;  /* the owner's fx__arena_self(); written by init/reset */
     char fx__pad0[64];
-    char *own_cur, *own_end;      /* owner only: the free part of its chunk */
+    fx__arena_space own;          /* owner only: the free part of its chunk */
     char fx__pad[64];
     pthread_mutex_t mu;           /* guards every field below */
-    char *shared_cur, *shared_end;/* the free part of the other threads' chunk */
+    fx__arena_space shared;       /* the free part of the other threads' chunk */
     fx__chunk *small_head;        /* small chunks in the order they were first taken */
     fx__chunk *small_next;        /* the first one not handed out since the last reset */
     fx__chunk *small_tail;        /* the last one, for appending */
@@ -97,7 +105,7 @@ typedef struct fx__arena {
  * The unused rest of a region is given up when the context is freed. */
 typedef struct fx__arena_local {
     const void *owner;            /* the thread that made the context; NULL = none */
-    char *cur, *end;
+    fx__arena_space space;        /* the free part of its region */
 } fx__arena_local;
 
 void  fx__arena_init(fx__arena *a);
@@ -109,6 +117,8 @@ void *fx__arena_alloc_slow(fx__arena *a, fx__arena_local *l, size_t n);
 #define FX__ARENA_CHUNK ((size_t)8192)
 #define FX__ARENA_BIG   (FX__ARENA_CHUNK / 4)   /* larger requests get a chunk of their own */
 #define FX__ARENA_LOCAL ((size_t)1024)          /* a local region */
+_Static_assert(FX__ARENA_CHUNK % FX__ARENA_ALIGN == 0 && FX__ARENA_LOCAL % FX__ARENA_ALIGN == 0,
+               "chunks and regions keep fx__arena_space aligned at both ends");
 
 /* A byte per thread: its address tells the threads apart. */
 extern _Thread_local char fx__thread_token;
@@ -118,61 +128,59 @@ static inline bool fx__arena_is_owner(const fx__arena *a)
     return atomic_load_explicit(&a->owner, memory_order_relaxed) == (const void *)&fx__thread_token;
 }
 
+/* Where fx_sprintf formats first: the owner's chunk, or l's region when l
+ * is the calling thread's and has room left. NULL otherwise: another
+ * thread's context, or a region used up or not yet taken (a worker's
+ * fresh task context), which fx__arena_vsprintf refills before formatting
+ * rather than format into nothing and again. l may be NULL. */
+static inline fx__arena_space *fx__arena_space_of(fx__arena *a, fx__arena_local *l)
+{
+    if (FX_LIKELY(fx__arena_is_owner(a))) return &a->own;
+    if (l != NULL && l->owner == (const void *)&fx__thread_token && l->space.cur != l->space.end)
+        return &l->space;
+    return NULL;
+}
+
+/* Did the len + 1 bytes of text just formatted at s->cur fit? Then they
+ * are committed: rounded, they still fit (fx__arena_space). A format
+ * error (len < 0) converts to a size above any space's, so one unsigned
+ * comparison rejects it too. */
+static inline bool fx__arena_commit_text(fx__arena_space *s, int len)
+{
+    if (FX_UNLIKELY((size_t)len >= (size_t)(s->end - s->cur))) return false;
+    s->cur += ((size_t)len + FX__ARENA_ALIGN) & ~(size_t)(FX__ARENA_ALIGN - 1);
+    return true;
+}
+
 static inline void *fx__arena_alloc(fx__arena *a, fx__arena_local *l, size_t n)
 {
     if (FX_LIKELY(n - 1 < FX__ARENA_BIG)) {
         size_t r = (n + FX__ARENA_ALIGN - 1) & ~(size_t)(FX__ARENA_ALIGN - 1);
         if (FX_LIKELY(fx__arena_is_owner(a))) {
-            if (FX_LIKELY((size_t)(a->own_end - a->own_cur) >= r)) {
-                void *p = a->own_cur;
-                a->own_cur += r;
+            if (FX_LIKELY((size_t)(a->own.end - a->own.cur) >= r)) {
+                void *p = a->own.cur;
+                a->own.cur += r;
                 return p;
             }
         } else if (l != NULL && l->owner == (const void *)&fx__thread_token &&
-                   (size_t)(l->end - l->cur) >= r) {
-            void *p = l->cur;
-            l->cur += r;
+                   (size_t)(l->space.end - l->space.cur) >= r) {
+            void *p = l->space.cur;
+            l->space.cur += r;
             return p;
         }
     }
     return fx__arena_alloc_slow(a, l, n);
 }
-/* printf into the arena in two steps, so that a variadic caller can
- * va_start twice instead of paying va_copy: the first (inline, so that
- * fx_sprintf is one call around vsnprintf) formats straight into the
- * calling thread's free space (the owner's chunk or l's region) and
- * returns the text when it fit, else NULL with *len = the length it needs
- * (< 0: a format error); the second allocates len + 1 bytes and formats
- * again. */
-static inline __attribute__((always_inline)) char *
-fx__arena_try_vsprintf(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap, int *len)
-{
-    char **cur, **end;
-    if (FX_LIKELY(fx__arena_is_owner(a))) {
-        cur = &a->own_cur;
-        end = &a->own_end;
-    } else if (l != NULL && l->owner == (const void *)&fx__thread_token) {
-        cur = &l->cur;
-        end = &l->end;
-    } else {
-        *len = vsnprintf(NULL, 0, fmt, ap);
-        return NULL;
-    }
-    char *p = *cur;
-    size_t room = (size_t)(*end - p);
-    if (FX_UNLIKELY(room <= 1)) {   /* no chunk yet, or a full one */
-        *len = vsnprintf(NULL, 0, fmt, ap);
-        return NULL;
-    }
-    *len = vsnprintf(p, room, fmt, ap);
-    if (FX_UNLIKELY(*len < 0 || (size_t)*len >= room)) return NULL;
-    /* Commit what it used, rounded as fx__arena_alloc rounds (the end of
-     * the space when that is all that is left). */
-    size_t n = ((size_t)*len + FX__ARENA_ALIGN) & ~(size_t)(FX__ARENA_ALIGN - 1);
-    *cur = n <= room ? p + n : *end;
-    return p;
-}
+
+/* printf into the arena, the slow ways; fx_sprintf's fast path formats
+ * straight into fx__arena_space_of's space and comes here when there was
+ * none or the text did not fit. _sized: len is the length vsnprintf
+ * returned (< 0, a format error: NULL); allocates len + 1 bytes and
+ * formats again. The other (any thread, any space): a calling thread's
+ * context with its region used up takes a fresh region and formats into
+ * it; any other measures first. NULL on OOM. */
 char *fx__arena_vsprintf_sized(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap, int len);
+char *fx__arena_vsprintf(fx__arena *a, fx__arena_local *l, const char *fmt, va_list ap);
 /* Everything free again; the caller becomes the owner. No other thread may
  * be allocating. */
 void  fx__arena_reset(fx__arena *a);
@@ -245,8 +253,9 @@ void fx__ctx_remove_waiter(fx_ctx *ctx, fx__waiter *w);
  * reserves a context per task that can run at once). Best effort: stops
  * quietly on OOM. */
 void fx__ctx_reserve(fx_ctx *ctx, size_t n);
-/* A worker takes over a task context the owner made for it: its arena
- * region is now the calling thread's. */
+/* A worker takes over a task context the owner made for it, or another
+ * worker handed back (under the scheduler's lock): its arena region, and
+ * what is left of it, is now the calling thread's. */
 void fx__ctx_adopt(fx_ctx *ctx);
 /* fx_ctx_with_cancel(parent), but with `span` as its current span instead
  * of reading the parent's (see ctx.c). */

@@ -7,8 +7,10 @@
 #include <cmocka.h>
 
 #include <stdalign.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <wchar.h>
 
 #include <fluxus/fluxus.h>
 
@@ -230,6 +232,207 @@ static void test_ctx_sprintf_around_chunk_ends(void **state)
             fx_ctx_free(ctx);
         }
     }
+}
+
+/* The arena's geometry, as runtime/internal.h has it: an owner's chunk of
+ * FX__ARENA_CHUNK bytes, a worker context's region of FX__ARENA_LOCAL,
+ * everything in 16-byte (max_align_t) steps. */
+enum { CHUNK = 8192, REGION = 1024, STEP = 16 };
+
+static char *text_of(char c, int n)
+{
+    static char buf[20001];
+    assert_true(n >= 0 && (size_t)n < sizeof buf);
+    memset(buf, c, (size_t)n);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* A text that exactly fills the owner's free space is formatted in place;
+ * one byte more goes to a fresh chunk, and neither overlaps what follows. */
+static void test_ctx_sprintf_exact_fill_and_one_more(void **state)
+{
+    (void)state;
+    for (int free_steps = 1; free_steps <= 3; free_steps++) {
+        for (int extra = 0; extra <= 1; extra++) {
+            fx_ctx *ctx = fx_ctx_new();
+            int blocks = CHUNK / STEP - free_steps;
+            unsigned char *base = fx_alloc(ctx, STEP);   /* the start of the first chunk */
+            assert_non_null(base);
+            for (int b = 1; b < blocks; b++) assert_ptr_equal(fx_alloc(ctx, STEP), base + b * STEP);
+            memset(base, 0x5a, (size_t)blocks * STEP);
+            int len = free_steps * STEP - 1 + extra;
+            char *s = fx_sprintf(ctx, "%s", text_of('q', len));
+            assert_non_null(s);
+            if (extra == 0) assert_ptr_equal(s, base + blocks * STEP);
+            else assert_ptr_not_equal(s, base + blocks * STEP);
+            unsigned char *after = fx_alloc(ctx, 64);
+            assert_non_null(after);
+            memset(after, 0xa5, 64);
+            char *t = fx_sprintf(ctx, "%d", 7);
+            assert_non_null(t);
+            assert_string_equal(s, text_of('q', len));
+            assert_string_equal(t, "7");
+            for (int i = 0; i < 64; i++) assert_int_equal(after[i], 0xa5);
+            for (int i = 0; i < blocks * STEP; i++) assert_int_equal(base[i], 0x5a);
+            fx_ctx_free(ctx);
+        }
+    }
+}
+
+static char *sprintf_via_v(fx_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = fx_vsprintf(ctx, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+static const wchar_t unencodable[] = { 0x100, 0 };   /* no byte for it in the C locale */
+
+/* A format error is NULL and uses no space: the next text goes where the
+ * failed one would have. */
+static void test_ctx_sprintf_format_error_is_null(void **state)
+{
+    (void)state;
+    fx_ctx *ctx = fx_ctx_new();
+    assert_null(fx_sprintf(ctx, "x%lsy", unencodable));   /* no chunk yet */
+    char *a = fx_sprintf(ctx, "a");
+    assert_non_null(a);
+    assert_null(fx_sprintf(ctx, "x%lsy", unencodable));
+    assert_null(sprintf_via_v(ctx, "x%lsy", unencodable));
+    char *b = sprintf_via_v(ctx, "b%d", 2);
+    assert_ptr_equal(b, a + STEP);
+    assert_string_equal(a, "a");
+    assert_string_equal(b, "b2");
+    fx_ctx_free(ctx);
+}
+
+/* A worker's own context formats in place through its region, a region
+ * at a time; a miss at the region's end goes to a fresh one. */
+typedef struct {
+    fx_ctx *root;
+    char *texts[REGION / STEP + 1];
+    char *shared_short, *shared_long, *shared_bad;
+    char *fresh_bad, *fresh_long, *fresh_after, *fresh_short, *fresh_next;
+} region_job;
+
+static void *region_main(void *arg)
+{
+    region_job *job = arg;
+    fx_ctx *mine = fx_ctx_with_cancel(job->root);   /* made here: this thread's regions */
+    for (int i = 0; i < REGION / STEP; i++)         /* 15 characters: one step each */
+        job->texts[i] = fx_sprintf(mine, "%015d", i);
+    job->texts[REGION / STEP] = fx_sprintf(mine, "%016d", 1);   /* one byte more than a step */
+    fx_ctx_free(mine);
+    /* Fresh contexts, no region yet: one is taken before formatting. */
+    fx_ctx *fresh = fx_ctx_with_cancel(job->root);
+    job->fresh_bad = fx_sprintf(fresh, "x%lsy", unencodable);
+    job->fresh_long = fx_sprintf(fresh, "%s", text_of('R', 3000));   /* more than a region */
+    job->fresh_after = fx_sprintf(fresh, "%s", "after");
+    fx_ctx_free(fresh);
+    fresh = fx_ctx_with_cancel(job->root);
+    job->fresh_short = fx_sprintf(fresh, "%s-%d", "test", 3);
+    job->fresh_next = fx_sprintf(fresh, "%s-%d", "test", 4);
+    fx_ctx_free(fresh);
+    /* The root is not this thread's: the shared, locked way. */
+    job->shared_short = fx_sprintf(job->root, "w%d", 5);
+    job->shared_long = fx_sprintf(job->root, "%s", text_of('L', 5000));
+    job->shared_bad = fx_sprintf(job->root, "x%lsy", unencodable);
+    return NULL;
+}
+
+static void test_ctx_sprintf_worker_region(void **state)
+{
+    (void)state;
+    fx_ctx *root = fx_ctx_new();
+    static region_job job;
+    job.root = root;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, region_main, &job), 0);
+    char *mine[200];
+    for (int i = 0; i < 200; i++) assert_non_null(mine[i] = fx_sprintf(root, "owner %d", i));
+    assert_int_equal(pthread_join(th, NULL), 0);
+    char *first = job.texts[0];
+    assert_non_null(first);
+    assert_int_equal((uintptr_t)first % alignof(max_align_t), 0);
+    for (int i = 0; i < REGION / STEP; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "%015d", i);
+        assert_ptr_equal(job.texts[i], first + i * STEP);   /* in place, the region filled exactly */
+        assert_string_equal(job.texts[i], want);
+    }
+    char *last = job.texts[REGION / STEP];
+    assert_non_null(last);
+    assert_true(last < first || last >= first + REGION);   /* not in the full region */
+    assert_string_equal(last, "0000000000000001");
+    assert_null(job.fresh_bad);
+    assert_string_equal(job.fresh_long, text_of('R', 3000));
+    assert_string_equal(job.fresh_after, "after");
+    assert_string_equal(job.fresh_short, "test-3");
+    assert_ptr_equal(job.fresh_next, job.fresh_short + STEP);   /* in the region it took */
+    assert_string_equal(job.fresh_next, "test-4");
+    assert_string_equal(job.shared_short, "w5");
+    assert_string_equal(job.shared_long, text_of('L', 5000));
+    assert_null(job.shared_bad);
+    for (int i = 0; i < 200; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "owner %d", i);
+        assert_string_equal(mine[i], want);
+    }
+    fx_ctx_free(root);
+}
+
+/* One run of texts of every kind: in place, exactly filling, a miss into
+ * the next chunk, a long one (its own chunk), a format error. */
+static void sprintf_run(fx_ctx *root, char *got[8])
+{
+    int i = 0;
+    got[i++] = fx_sprintf(root, "%s-%d", "test", 1);
+    for (int b = 0; b < 500; b++) assert_non_null(fx_alloc(root, STEP));
+    got[i++] = fx_sprintf(root, "%s", text_of('e', CHUNK - 501 * STEP - 1));   /* the rest, exactly */
+    got[i++] = fx_sprintf(root, "%s", text_of('m', 40));                       /* the next chunk */
+    got[i++] = fx_sprintf(root, "%s", text_of('g', 20000));                    /* its own chunk */
+    got[i++] = fx_sprintf(root, "%s", text_of('h', 3000));                     /* big, but it fits */
+    got[i++] = fx_sprintf(root, "x%lsy", unencodable);
+    got[i++] = fx_sprintf(root, "%s-%d", "test", 2);
+    got[i++] = NULL;
+}
+
+static void check_run(char *got[8])
+{
+    assert_string_equal(got[0], "test-1");
+    assert_string_equal(got[1], text_of('e', CHUNK - 501 * STEP - 1));
+    assert_string_equal(got[2], text_of('m', 40));
+    assert_string_equal(got[3], text_of('g', 20000));
+    assert_string_equal(got[4], text_of('h', 3000));
+    assert_null(got[5]);
+    assert_string_equal(got[6], "test-2");
+    assert_ptr_equal(got[1], got[0] + 501 * STEP);   /* in place */
+    assert_ptr_equal(got[4], got[2] + 48);          /* fits in the rest of the chunk */
+    assert_ptr_equal(got[6], got[4] + 3008);
+}
+
+/* After fx_ctx_reset the same texts land in the same places and call no
+ * malloc. */
+static void test_ctx_sprintf_after_reset(void **state)
+{
+    (void)state;
+    assert_true(fx_test_malloc_wrapped());
+    fx_ctx *root = fx_ctx_new();
+    char *first[8], *again[8];
+    sprintf_run(root, first);
+    check_run(first);
+    for (int run = 0; run < 2; run++) {
+        fx_ctx_reset(root);
+        size_t before = fx_test_malloc_calls();
+        sprintf_run(root, again);
+        assert_int_equal(fx_test_malloc_calls(), before);
+        check_run(again);
+        for (int i = 0; i < 8; i++) assert_ptr_equal(again[i], first[i]);
+    }
+    fx_ctx_free(root);
 }
 
 enum { ALLOC_THREADS = 8, ALLOCS_PER_THREAD = 2000 };
@@ -526,6 +729,10 @@ int main(void)
         cmocka_unit_test(test_ctx_cancel_wakes_real_clock_sleeper),
         cmocka_unit_test(test_ctx_arena_alignment),
         cmocka_unit_test(test_ctx_sprintf_around_chunk_ends),
+        cmocka_unit_test(test_ctx_sprintf_exact_fill_and_one_more),
+        cmocka_unit_test(test_ctx_sprintf_format_error_is_null),
+        cmocka_unit_test(test_ctx_sprintf_worker_region),
+        cmocka_unit_test(test_ctx_sprintf_after_reset),
         cmocka_unit_test(test_ctx_arena_concurrent_alloc),
         cmocka_unit_test(test_ctx_arena_worker_children_alloc),
         cmocka_unit_test(test_ctx_reset_keeps_memory),

@@ -95,8 +95,14 @@ void *fx_alloc(fx_ctx *ctx, size_t n);
 /* Copy of s in the arena (as fx_alloc). s NULL -> NULL. NULL on OOM. */
 char *fx_strdup(fx_ctx *ctx, const char *s);
 
-/* printf into the arena (as fx_alloc), formatted once when it fits in the
- * free space at hand. NULL on OOM or a format error. */
+/* printf into the arena (as fx_alloc): the NUL-terminated text, of any
+ * length. It is formatted once, straight into the calling thread's free
+ * space (the owner's chunk, or the region of a context the calling thread
+ * made), when it fits there; otherwise (no such space, or too little of
+ * it) it is formatted a second time into a block of its exact size, which
+ * the arena reuses after a reset. NULL on OOM or a format error (vsnprintf
+ * < 0). Thread-safe as fx_alloc. fx_vsprintf leaves ap for the caller to
+ * va_end. */
 char *fx_sprintf(fx_ctx *ctx, const char *fmt, ...) FX__PRINTF(2, 3);
 char *fx_vsprintf(fx_ctx *ctx, const char *fmt, va_list ap);
 
