@@ -380,25 +380,6 @@ static void body_fanin(Gen *g, const Comp *k)
 
 /* ------------------------------------------------------------ map */
 
-/* In a map task's item loop, at `ind`: what a failed item (rc != 0) does:
- * with collect_errors, its error is kept and its slot zeroed, and the task
- * goes on; else the task ends with index = the item. */
-static void put_map_item_failed(Gen *g, const Comp *k, int ind)
-{
-    if (collect_errors(k)) {
-        put(g, "%*sif (FX_UNLIKELY(rc != 0)) {\n"
-               "%*s    f->errors[i] = fx__flow_item_error(ctx, rc, (int)i);\n", ind, "", ind, "");
-        put_zero_var(g, ind + 4, k->kids[0]->out, "zero", NULL);
-        put(g, "%*s    f->results[i] = zero;\n"
-               "%*s}\n", ind, "", ind, "");
-    } else {
-        put(g, "%*sif (FX_UNLIKELY(rc != 0)) {\n"
-               "%*s    t->index = (int)i;\n"
-               "%*s    return rc;\n"
-               "%*s}\n", ind, "", ind, "", ind, "", ind, "");
-    }
-}
-
 static void prelude_map(Gen *g, const Comp *k)
 {
     const Comp *s = k->kids[0];
@@ -429,29 +410,26 @@ static void prelude_map(Gen *g, const Comp *k)
     put(g, "static int %s_run(fx_task *t, fx_ctx *ctx)\n{\n"
            "    %s_frame *f = ((%s_task *)(void *)t)->f;\n"
            "    %s *p = f->p;\n"
-           "    const bool observed = p->observed;\n"
            "    for (;;) {   /* a chunk of items per take: fewer shared-line updates */\n"
            "        size_t hi, i = fx_cursor_take_chunk(&f->next, f->n, f->parts, &hi);\n"
            "        if (i >= f->n)\n"
            "            return 0;\n"
-           "        if (FX_LIKELY(!observed)) {   /* the item's plain function, inlined */\n"
-           "            for (; i < hi; i++) {\n",
+           "        for (; i < hi; i++) {\n",
         fn, fn, fn, g->api);
-    Variant saved = g->variant;
-    g->variant = VARIANT_PLAIN;
-    put(g, "                int rc = %s(p, ctx, &f->items[i], &f->results[i]);\n", comp_fn(g, s));
-    g->variant = saved;
-    put_map_item_failed(g, k, 16);
-    put(g, "            }\n"
-           "            continue;\n"
-           "        }\n"
-           "        for (; i < hi; i++) {   /* observed: a child span per item */\n"
-           "            fx_observation bo;\n"
-           "            fx_observe_child_begin(p->rt, ctx, &%s_components[%d], FX_CHILD_ITEM, (int)i, &bo);\n"
-           "            int rc = %s(p, ctx, &f->items[i], &f->results[i]);\n"
-           "            fx_observe_child_end(p->rt, ctx, &bo, rc);\n",
-        g->pfx, k->id, comp_fn(g, s));
-    put_map_item_failed(g, k, 12);
+    put_branch_call(g, k, 12, "FX_CHILD_ITEM", "i",
+                    sprintf_intern(g->c, "%s(p, ctx, &f->items[i], &f->results[i])", comp_fn(g, s)));
+    if (collect) {
+        put(g, "            if (FX_UNLIKELY(rc != 0)) {\n"
+               "                f->errors[i] = fx__flow_item_error(ctx, rc, (int)i);\n");
+        put_zero_var(g, 16, s->out, "zero", NULL);
+        put(g, "                f->results[i] = zero;\n"
+               "            }\n");
+    } else {
+        put(g, "            if (FX_UNLIKELY(rc != 0)) {\n"
+               "                t->index = (int)i;\n"
+               "                return rc;\n"
+               "            }\n");
+    }
     put(g, "        }\n    }\n}\n");
 }
 
