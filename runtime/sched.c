@@ -65,7 +65,7 @@ struct fx__group_waiter {
 
 typedef struct fx__group_private grp;
 
-enum { FX__GROUP_PARALLEL, FX__GROUP_INLINE };
+enum { FX__GROUP_PARALLEL = FX__GROUP_MODE_PARALLEL, FX__GROUP_INLINE = FX__GROUP_MODE_INLINE };
 
 /* fx_group_site.fx__state: which timed runs the site has seen, how far its
  * exploration of the way it does not prefer has backed off, and how many
@@ -91,6 +91,9 @@ enum {
     SITE_EVERY_INLINE = 64,         /* the preferred way is timed this often */
     SITE_EVERY_PARALLEL = 16,
 };
+_Static_assert((SITE_EVERY_INLINE & (SITE_EVERY_INLINE - 1)) == 0 &&
+                   (SITE_EVERY_PARALLEL & (SITE_EVERY_PARALLEL - 1)) == 0,
+               "choose_mode samples with masks: powers of 2");
 
 /* What a timed run of a group is to its site (grp.explore). */
 enum {
@@ -513,7 +516,7 @@ static int choose_mode(const grp *p, int workers, fx_group_site *site, size_t un
     bool pick_inline = (st & SITE_INLINE_KNOWN) && u <= site_load(&site->fx__inline_max);
     unsigned strike = pick_inline ? SITE_INLINE_STRIKE : SITE_PAR_STRIKE;
     unsigned every = pick_inline ? SITE_EVERY_INLINE : SITE_EVERY_PARALLEL;
-    if ((st & strike) || run % every == 0) {
+    if ((st & strike) || (run & (every - 1)) == 0) {   /* every: a power of 2, no division */
         *timed = true;
         return pick_inline ? FX__GROUP_INLINE : FX__GROUP_PARALLEL;
     }
@@ -526,7 +529,7 @@ static int choose_mode(const grp *p, int workers, fx_group_site *site, size_t un
                                  : u <= site_load(&site->fx__inline_fit);
     unsigned shift = st >> SITE_BACKOFF_SHIFT & 15u, floor = st >> SITE_FLOOR_SHIFT & 7u;
     unsigned interval = (unsigned)SITE_EVERY_INLINE << (shift > floor ? shift : floor);
-    if (!plausible || ((st & other_known) && run % interval != interval - 1))
+    if (!plausible || ((st & other_known) && (run & (interval - 1)) != interval - 1))
         return pick_inline ? FX__GROUP_INLINE : FX__GROUP_PARALLEL;
     if (pick_inline) return start_burst(site, st, timed, explore);
     *timed = true;
@@ -741,7 +744,6 @@ static int run_inline(fx_group *g)
     return p->failed != NULL ? p->failed->rc : 0;
 }
 
-bool fx_group_is_inline(const fx_group *g) { return g->fx__p.mode == FX__GROUP_INLINE; }
 
 const fx_error *fx_group_end_inline(fx_group *g, int rc)
 {

@@ -119,6 +119,9 @@ struct fx_task {
     fx_ctx *fx__ctx;            /* a worker's: the context made for it in advance, or NULL */
 };
 
+/* fx_group's mode: on the workers, or on the caller alone (private). */
+enum { FX__GROUP_MODE_PARALLEL, FX__GROUP_MODE_INLINE };
+
 /* Lives on the caller's stack between fx_group_init and fx_group_wait.
  * Every field is private: guarded by the runtime's scheduler lock. */
 struct fx_group {
@@ -137,7 +140,7 @@ struct fx_group {
         fx_ctx *spare[8];                /* contexts made in advance for worker tasks */
         int nspare, nidle;               /* how many; spare[0..nidle) are free (lock) */
         struct fx__group_waiter *waiter; /* the owner, while blocked in wait */
-        int mode;                        /* parallel or inline (sched.c) */
+        int mode;                        /* FX__GROUP_MODE_* (sched.c) */
         fx_ctx *parent;                  /* the ctx given to init */
         fx_group_site *site;             /* NULL = no adaptive choice */
         size_t units;                    /* work units of this run (site's estimate) */
@@ -213,7 +216,10 @@ int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
  * without spawning anything (the tasks it would have spawned must not
  * wait for one another), and end the group with fx_group_end_inline
  * instead of fx_group_wait. Owner thread. */
-bool fx_group_is_inline(const fx_group *g);
+static inline bool fx_group_is_inline(const fx_group *g)
+{
+    return g->fx__p.mode == FX__GROUP_MODE_INLINE;   /* inline: a tiny group's work is a few ns */
+}
 
 /* Ends an inline group whose work its caller did itself, rc being 0 or
  * the first failure's code (the work stopped there). On 0, ctx's earlier
