@@ -46,6 +46,8 @@ void fx__arena_init(fx__arena *a)
     a->shared.cur = a->shared.end = NULL;
     a->small_head = a->small_next = a->small_tail = a->big = NULL;
     a->big_used = 0;
+    a->own_begin = NULL;
+    a->quiet = false;
 }
 
 static fx__chunk *chunk_new(size_t cap)
@@ -63,6 +65,7 @@ static fx__chunk *chunk_new(size_t cap)
 static fx__chunk *take_chunk_locked(fx__arena *a)
 {
     fx__chunk *c = a->small_next;
+    a->quiet = false;   /* the next reset rewinds the lists */
     if (c != NULL) {
         a->small_next = c->next;
         return c;
@@ -78,6 +81,7 @@ static fx__chunk *take_chunk_locked(fx__arena *a)
 static void *alloc_big_locked(fx__arena *a, size_t n)
 {
     fx__chunk *best = NULL;
+    a->quiet = false;
     for (fx__chunk *c = a->big; c != NULL; c = c->next)
         if (!c->used && c->cap >= n && (best == NULL || c->cap < best->cap))
             best = c;
@@ -190,7 +194,13 @@ char *fx__arena_vsprintf(fx__arena *a, fx__arena_local *l, const char *fmt, va_l
 void fx__arena_reset(fx__arena *a)
 {
     /* No lock: a reset runs alone (fx_ctx_reset: between runs, no child
-     * contexts, so no other thread holds a way into the tree). */
+     * contexts, so no other thread holds a way into the tree). A run that
+     * stayed in the owner's first chunk leaves only its bump pointer to
+     * rewind (the other fields are as the last reset left them). */
+    if (a->quiet && atomic_load_explicit(&a->owner, memory_order_relaxed) == arena_self()) {
+        a->own.cur = a->own_begin;
+        return;
+    }
     fx__chunk *first = a->small_head;
     a->small_next = first != NULL ? first->next : NULL;
     a->own.cur = first != NULL ? (char *)first->data : NULL;   /* the owner starts in the first chunk */
@@ -201,6 +211,8 @@ void fx__arena_reset(fx__arena *a)
         a->big_used = 0;
     }
     atomic_store_explicit(&a->owner, arena_self(), memory_order_relaxed);
+    a->own_begin = a->own.cur;
+    a->quiet = first != NULL;
 }
 
 static void free_list(fx__chunk *c)

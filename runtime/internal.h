@@ -87,6 +87,9 @@ typedef struct fx__arena {
     _Atomic(const void *) owner;  /* the owner's fx__arena_self(); written by init/reset */
     char fx__pad0[64];
     fx__arena_space own;          /* owner only: the free part of its chunk */
+    char *own_begin;              /* reset: the first chunk's data, where own starts */
+    bool quiet;                   /* since the last reset no chunk was taken (mu, or
+                                     alone): a reset only rewinds own.cur */
     char fx__pad[64];
     pthread_mutex_t mu;           /* guards every field below */
     fx__arena_space shared;       /* the free part of the other threads' chunk */

@@ -585,6 +585,59 @@ static void test_ctx_reset_keeps_memory(void **state)
     fx_ctx_free(root);
 }
 
+/* A reset from another thread: that thread owns the arena afterwards. */
+static void *reset_and_alloc(void *arg)
+{
+    fx_ctx *root = arg;
+    fx_ctx_reset(root);
+    return fx_alloc(root, 16);
+}
+
+/* Each way a run can leave the arena (only the first chunk used, a large
+ * block, further chunks, another thread's reset) is rewound by the next
+ * reset: the same first block again, and no allocator call. */
+static void test_ctx_reset_rewinds_every_way(void **state)
+{
+    (void)state;
+    assert_true(fx_test_malloc_wrapped());
+    fx_ctx *root = fx_ctx_new();
+    void *first = fx_alloc(root, 16);
+    assert_non_null(first);
+    void *big = fx_alloc(root, 64 * 1024);   /* far above the large-block threshold */
+    assert_non_null(big);
+    void *spread[100];   /* ~12 chunks */
+    for (int i = 0; i < 100; i++) assert_non_null(spread[i] = fx_alloc(root, 1000));
+    fx_ctx_reset(root);
+
+    size_t before = fx_test_malloc_calls();
+    for (int round = 0; round < 3; round++) {
+        assert_ptr_equal(fx_alloc(root, 16), first);   /* only the first chunk used */
+        fx_ctx_reset(root);
+        for (int pass = 0; pass < 2; pass++) {   /* further chunks, kept, in their order */
+            assert_ptr_equal(fx_alloc(root, 16), first);
+            for (int i = 0; i < 100; i++) assert_ptr_equal(fx_alloc(root, 1000), spread[i]);
+            fx_ctx_reset(root);
+        }
+        assert_ptr_equal(fx_alloc(root, 16), first);
+        assert_ptr_equal(fx_alloc(root, 64 * 1024), big);   /* a large block, kept */
+        fx_ctx_reset(root);
+        assert_ptr_equal(fx_alloc(root, 64 * 1024), big);   /* and free again */
+        fx_ctx_reset(root);
+    }
+    assert_int_equal(fx_test_malloc_calls(), before);
+
+    pthread_t th;
+    void *theirs = NULL;
+    assert_int_equal(pthread_create(&th, NULL, reset_and_alloc, root), 0);
+    assert_int_equal(pthread_join(th, &theirs), 0);
+    assert_ptr_equal(theirs, first);   /* the resetting thread owns the first chunk */
+    fx_ctx_reset(root);                 /* and back: this thread owns it again */
+    assert_ptr_equal(fx_alloc(root, 16), first);
+    fx_ctx_reset(root);
+    assert_ptr_equal(fx_alloc(root, 16), first);
+    fx_ctx_free(root);
+}
+
 static void test_ctx_fail_records_code_and_message(void **state)
 {
     (void)state;
@@ -736,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_ctx_arena_concurrent_alloc),
         cmocka_unit_test(test_ctx_arena_worker_children_alloc),
         cmocka_unit_test(test_ctx_reset_keeps_memory),
+        cmocka_unit_test(test_ctx_reset_rewinds_every_way),
         cmocka_unit_test(test_ctx_fail_records_code_and_message),
         cmocka_unit_test(test_ctx_stage_fail_attributes_fresh_record),
         cmocka_unit_test(test_ctx_ctx_fail_records_ctx_error),
