@@ -311,7 +311,6 @@ static void put_fanout_run(Gen *g, const Comp *k)
         put(g, "    size_t ntasks = %lld;   /* concurrency */\n", conc);
     else
         put(g, "    size_t ntasks = %zu;\n", n);
-    put_cap_to_threads(g, 4);
     put(g, "    %s_task tasks[%zu];\n", fn, conc > 0 && (size_t)conc < n ? (size_t)conc : n);
     put(g, "    fx_group grp;\n");
     if (on_stack)
@@ -345,8 +344,9 @@ static void put_fanout_run(Gen *g, const Comp *k)
     put(g, "        const fx_error *cause = fx_group_end_inline(&grp, brc);\n"
            "        if (FX_UNLIKELY(brc != 0))\n"
            "            rc = fx__flow_fail(ctx, FX_EFANOUT, %s, (int)i, cause, \"stage %%d failed\", (int)i);\n"
-           "    } else if (rc == 0) {\n"
-           "        ntasks = fx_cursor_watch(&f.next, &grp, ntasks);   /* 1 when it runs on the caller */\n"
+           "    } else if (rc == 0) {\n", lbl);
+    put_cap_to_threads(g, 8);
+    put(g, "        ntasks = fx_cursor_watch(&f.next, &grp, ntasks);   /* 1 when it runs on the caller */\n"
            "        for (size_t i = 0; i < ntasks; i++) {\n"
            "            tasks[i] = (%s_task){ .task = { .fn = %s_run, .index = (int)i }, .f = &f };\n"
            "            fx_group_spawn(&grp, &tasks[i].task);\n"
@@ -357,7 +357,7 @@ static void put_fanout_run(Gen *g, const Comp *k)
            "            rc = fx__flow_fail(ctx, FX_EFANOUT, %s, bad->index, bad->error, \"stage %%d failed\", bad->index);\n"
            "        }\n"
            "    }\n",
-        lbl, fn, fn, lbl);
+        fn, fn, lbl);
     put_event(g, k, 4, "FX_EVENT_FANOUT_COMPLETED", sprintf_intern(g->c, "%zu", n), "-1", "rc");
 }
 

@@ -211,8 +211,8 @@ void fx__arena_reset(fx__arena *a)
         a->big_used = 0;
     }
     atomic_store_explicit(&a->owner, arena_self(), memory_order_relaxed);
-    a->own_begin = a->own.cur;
-    a->quiet = first != NULL;
+    a->own_begin = a->own.cur;   /* NULL while no chunk was ever taken */
+    a->quiet = true;
 }
 
 static void free_list(fx__chunk *c)

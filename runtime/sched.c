@@ -583,15 +583,10 @@ static void note_time(const grp *p)
     site_store(&site->fx__state, st | SITE_DECIDED);
 }
 
-int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
-                     fx_group_site *site, size_t units)
+/* Every group reads these; an inline one nothing else but its record. */
+static inline void init_common(grp *p, fx_ctx *ctx, int concurrency, fx_group_site *site,
+                               size_t units)
 {
-    if (rt == NULL) rt = fx_runtime_default();
-    grp *p = &g->fx__p;
-    /* Field by field, and only what the chosen way reads: a memset of the
-     * whole struct compiles to `rep stos`, which costs more than a tiny
-     * group's work. First what every group reads. */
-    p->sched = fx__runtime_sched(rt);
     p->limit = concurrency > 0 ? concurrency : INT_MAX;
     p->ctx = NULL;
     p->outstanding = p->spawned = 0;
@@ -601,6 +596,66 @@ int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
     p->site = site;
     p->units = units;
     p->cancel_req = false;
+}
+
+/* An inline group runs its tasks on ctx itself until one fails; ctx's
+ * record is the group's business meanwhile, as a fresh group context's
+ * would be (end_inline puts it back). */
+static inline void init_inline(grp *p, fx_ctx *ctx)
+{
+    p->span = ctx->span;
+    p->saved_error = ctx->error;
+    p->saved_state = (int)ctx->rec_state;
+    ctx->error = NULL;
+    ctx->rec_state = FX__REC_NONE;
+}
+
+static FX__NOINLINE int init_chosen(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
+                                    fx_group_site *site, size_t units);
+
+/* The bits of fx_group_site.fx__state under which choose_mode picks the
+ * caller, untimed, for up to fx__inline_max units, on every run r with
+ * r % 64 outside {0, 63}: both ways known and decided on, no burst going on,
+ * no inline strike (every other exploration interval is a multiple of 64). */
+#define SITE_FAST_MASK (SITE_INLINE_KNOWN | SITE_PAR_KNOWN | SITE_DECIDED | SITE_INLINE_STRIKE | \
+                        3u << SITE_BURST_SHIFT)
+#define SITE_FAST_BITS (SITE_INLINE_KNOWN | SITE_PAR_KNOWN | SITE_DECIDED)
+
+int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
+                     fx_group_site *site, size_t units)
+{
+    /* The common case of a cheap site, decided without choose_mode and the
+     * runtime's scheduler: a tiny group's whole work costs a few ns. */
+    if (FX_LIKELY(site != NULL && ctx != NULL)) {
+        unsigned st = site_load(&site->fx__state);
+        unsigned run = site_load(&site->fx__runs);
+        if ((st & SITE_FAST_MASK) == SITE_FAST_BITS && (run & 63u) - 1u < 62u &&
+            site_units(units) <= site_load(&site->fx__inline_max)) {
+            site_store(&site->fx__runs, run + 1);   /* as choose_mode counts it */
+            grp *p = &g->fx__p;
+            p->sched = NULL;   /* read by parallel groups only */
+            init_common(p, ctx, concurrency, site, units);
+            p->mode = FX__GROUP_INLINE;
+            p->explore = EXPLORE_NO;
+            p->timed = false;
+            init_inline(p, ctx);
+            return 0;
+        }
+    }
+    return init_chosen(g, rt, ctx, concurrency, site, units);
+}
+
+/* fx_group_init_at by choose_mode. */
+static int init_chosen(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
+                       fx_group_site *site, size_t units)
+{
+    if (rt == NULL) rt = fx_runtime_default();
+    grp *p = &g->fx__p;
+    /* Field by field, and only what the chosen way reads: a memset of the
+     * whole struct compiles to `rep stos`, which costs more than a tiny
+     * group's work. First what every group reads. */
+    p->sched = fx__runtime_sched(rt);
+    init_common(p, ctx, concurrency, site, units);
     p->mode = FX__GROUP_PARALLEL;
     if (ctx == NULL) {
         p->timed = false;
@@ -613,13 +668,7 @@ int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
     p->timed = timed;
     if (timed) p->start_ns = real_now();
     if (p->mode == FX__GROUP_INLINE) {
-        /* Tasks run on ctx itself until one fails; its record is the
-         * group's business meanwhile, as a fresh group context's would be. */
-        p->span = ctx->span;
-        p->saved_error = ctx->error;
-        p->saved_state = (int)ctx->rec_state;
-        ctx->error = NULL;
-        ctx->rec_state = FX__REC_NONE;
+        init_inline(p, ctx);
         return 0;
     }
     /* What only a parallel group reads. */

@@ -480,7 +480,7 @@ static void test_runtime_sched_group_cancel(void **state)
 /* ------------------------------------------------------------ call sites */
 
 /* fx_group_site.fx__state bits (sched.c) */
-enum { SITE_INLINE_KNOWN = 1, SITE_PAR_KNOWN = 2, SITE_INLINE_STRIKE = 4, SITE_BURST_SHIFT = 12 };
+enum { SITE_INLINE_KNOWN = 1, SITE_PAR_KNOWN = 2, SITE_INLINE_STRIKE = 4, SITE_DECIDED = 16, SITE_BURST_SHIFT = 12 };
 
 /* A site that has timed both ways: inline_ns for in_units on the caller,
  * par_ns for par_units on the workers; `runs` groups started there (no
@@ -713,6 +713,53 @@ static void test_runtime_sched_site_explores_the_workers(void **state)
     fx_runtime_free(rt);
 }
 
+/* A site decided for the caller starts its groups there without asking
+ * the scheduler (fx_group_init_at's fast path), and still counts every run,
+ * times every 64th and sets the caller's record aside and back, as the
+ * full choice does. */
+static void test_runtime_sched_site_decided_stays_on_the_caller(void **state)
+{
+    (void)state;
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 2 });
+    fx_ctx *ctx = fx_ctx_new();
+    /* 390 ns per unit on the caller (within the budget for 10), 50 us on the workers */
+    fx_group_site site = learnt_site(1, 3900, 10, 50000, 10);
+    assert_int_equal(fx_fail(ctx, 7, "earlier"), 7);
+    const fx_error *earlier = fx_ctx_error(ctx);
+    int fast = 0;
+    for (int i = 0; i < 300; i++) {
+        unsigned run = site.fx__runs, st = site.fx__state;
+        bool fast_expected = run % 64 != 0 && run % 64 != 63 && (st & SITE_DECIDED) &&
+                             !(st & SITE_INLINE_STRIKE);
+        fx_group g;
+        assert_int_equal(fx_group_init_at(&g, rt, ctx, 0, &site, 10), 0);
+        assert_true(fx_group_is_inline(&g));
+        if (run % 64 == 0) assert_true(g.fx__p.timed);
+        if (fast_expected) {
+            assert_false(g.fx__p.timed);
+            fast++;
+        }
+        assert_int_equal(site.fx__runs, run + 1);
+        assert_null(fx_ctx_error(ctx));                 /* set aside for the group */
+        assert_null(fx_group_end_inline(&g, 0));
+        assert_ptr_equal(fx_ctx_error(ctx), earlier);   /* and put back */
+    }
+    assert_true(fast >= 280);
+    /* A failure on the fast path is the group's cause, and stays recorded. */
+    site.fx__runs = 5;
+    fx_group g;
+    assert_int_equal(fx_group_init_at(&g, rt, ctx, 0, &site, 10), 0);
+    assert_false(g.fx__p.timed);
+    assert_int_equal(fx_fail(ctx, 5, "branch %d", 2), 5);
+    const fx_error *cause = fx_group_end_inline(&g, 5);
+    assert_non_null(cause);
+    assert_int_equal(cause->code, 5);
+    assert_string_equal(cause->message, "branch 2");
+    assert_int_equal(fx_ctx_error(ctx)->code, 5);
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
 /* fx_group_cancel by a task of a group running on the caller: the tasks
  * after it run on a done context; the caller's is untouched. */
 typedef struct inline_canceller {
@@ -770,6 +817,7 @@ int main(void)
         cmocka_unit_test(test_runtime_sched_site_learns_expensive),
         cmocka_unit_test(test_runtime_sched_site_prefers_the_faster_way),
         cmocka_unit_test(test_runtime_sched_site_explores_the_workers),
+        cmocka_unit_test(test_runtime_sched_site_decided_stays_on_the_caller),
         cmocka_unit_test(test_runtime_sched_cancel_inline_group),
     };
     return cmocka_run_group_tests_name("runtime_sched", tests, NULL, NULL);
