@@ -279,6 +279,50 @@ static int limit_flow_run(void *v, size_t n)
     return 0;
 }
 
+/* ---------------------------------------------------------------- API floor */
+
+/* bflow_par_process written by hand (bench/harness.h), sequential like the
+ * limit: the three stages and the sum, a context check before each, the
+ * three results in a stack array the sum reads as its slice. */
+static BENCH_FLOOR_FN int floor_par_process(bench_floor_st *p, fx_ctx *ctx, const int64_t *in, int64_t *out)
+{
+    if (p == NULL || ctx == NULL || in == NULL || out == NULL)
+        return FX_EINVAL;
+    int64_t r[3];
+    int rc;
+    if (fx_ctx_done(ctx))
+        return fx_ctx_err(ctx);
+    if ((rc = bflow_times2(ctx, in, &r[0])) != 0)
+        return rc;
+    if (fx_ctx_done(ctx))
+        return fx_ctx_err(ctx);
+    if ((rc = bflow_times3(ctx, in, &r[1])) != 0)
+        return rc;
+    if (fx_ctx_done(ctx))
+        return fx_ctx_err(ctx);
+    if ((rc = bflow_times4(ctx, in, &r[2])) != 0)
+        return rc;
+    if (fx_ctx_done(ctx))
+        return fx_ctx_err(ctx);
+    int64_t result = 0;   /* *out is written only on success */
+    rc = bflow_sum(ctx, &(const fx_slice_i64){r, 3}, &result);
+    if (rc == 0)
+        *out = result;
+    return rc;
+}
+
+static int floor_par_run(void *v, size_t n)
+{
+    bench_floor_st *s = v;
+    for (size_t i = 0; i < n; i++) {
+        int64_t in = 42, out = 0;
+        if (floor_par_process(s, s->ctx, &in, &out) != 0 || out != 42 * 9)
+            return 1;
+        fx_ctx_reset(s->ctx);
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- registration */
 
 #define FX(P) {bflow_##P##_setup, fx_##P##_run, bflow_##P##_teardown}
@@ -305,7 +349,9 @@ void bench_register_flow(void)
         .fluxus = FX(par),
         .limit = LIMIT,
         .peer = PEER_FLOW,
+        .floor = {bench_floor_setup, floor_par_run, bench_floor_teardown},
         .limit_note = "three direct calls and a sum (the work is a few ns: any hand-off costs more)",
+        .floor_note = "the three stages and the sum in sequence, a ctx check before each; fx_ctx_reset per op",
         .peer_note = "task_group, 3 tasks",
         .go_fluxus_ns = 1448,
     });

@@ -158,6 +158,37 @@ static int limit_obs_run(void *v, size_t n)
     return 0;
 }
 
+/* ---------------------------------------------------------------- API floor */
+
+/* bobserve_metricated_process without a collector, written by hand
+ * (bench/harness.h): metrics() observes nothing, so it is the stage alone. */
+static BENCH_FLOOR_FN int floor_obs_process(bench_floor_st *p, fx_ctx *ctx, const char *const *in, const char **out)
+{
+    if (p == NULL || ctx == NULL || in == NULL || out == NULL)
+        return FX_EINVAL;
+    if (fx_ctx_done(ctx))
+        return fx_ctx_err(ctx);
+    const char *result = NULL;   /* *out is written only on success */
+    int rc = bobserve_upper(ctx, in, &result);
+    if (rc == 0)
+        *out = result;
+    return rc;
+}
+
+static int floor_obs_run(void *v, size_t n)
+{
+    bench_floor_st *s = v;
+    for (size_t i = 0; i < n; i++) {
+        const char *in = IN, *out = NULL;
+        if (floor_obs_process(s, s->ctx, &in, &out) != 0 || out[0] != 'B')
+            return 1;
+        if (i == 0 && strcmp(out, "BENCHMARK") != 0)
+            return 1;
+        fx_ctx_reset(s->ctx);
+    }
+    return 0;
+}
+
 static void register_observe_cost(void);
 
 void bench_register_observe(void)
@@ -169,7 +200,9 @@ void bench_register_observe(void)
         .arg = &none,
         .fluxus = {fx_obs_setup, fx_obs_run, fx_obs_teardown},
         .limit = {limit_obs_setup, limit_obs_run, limit_obs_teardown},
+        .floor = {bench_floor_setup, floor_obs_run, bench_floor_teardown},
         .limit_note = "a direct call",
+        .floor_note = "ctx check, the stage (fx_alloc), result temp; fx_ctx_reset per op",
         .go_fluxus_ns = 28.4,
     });
     bench_add(&(bench_case){

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fluxus/ctx.h>
+
 extern char **environ;
 extern const char *bench_cxx_version(void);   /* peer_tbb.cpp */
 extern const char *bench_tbb_version(void);
@@ -70,6 +72,29 @@ void bench_bump_free(bench_bump *b)
 {
     free(b->base);
     b->base = NULL;
+}
+
+/* ---------------------------------------------------------------- API floor state */
+
+void *bench_floor_setup(const void *arg)
+{
+    bench_floor_st *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->ctx = fx_ctx_new();
+    s->arg = arg;
+    if (s->ctx == NULL) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void bench_floor_teardown(void *v)
+{
+    bench_floor_st *s = v;
+    fx_ctx_free(s->ctx);
+    free(s);
 }
 
 /* ---------------------------------------------------------------- pthreads split */
@@ -199,8 +224,8 @@ static double now_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-enum { W_FLUXUS, W_LIMIT, W_PEER, NWAYS };
-static const char *const way_names[NWAYS] = {"fluxus", "limit", "oneTBB"};
+enum { W_FLUXUS, W_LIMIT, W_PEER, W_FLOOR, NWAYS };
+static const char *const way_names[NWAYS] = {"fluxus", "limit", "oneTBB", "floor"};
 
 typedef struct way_result {
     bool present;     /* this way exists for the case */
@@ -260,7 +285,7 @@ static size_t calibrate(const bench_impl *im, void *st, bool *ok)
 static void measure(case_result *r)
 {
     const bench_case *c = r->c;
-    const bench_impl *im[NWAYS] = {&c->fluxus, &c->limit, &c->peer};
+    const bench_impl *im[NWAYS] = {&c->fluxus, &c->limit, &c->peer, &c->floor};
     void *st[NWAYS] = {0};
     double *smp[NWAYS] = {0};
     for (int w = 0; w < NWAYS; w++) {
@@ -299,7 +324,7 @@ static void measure(case_result *r)
         x->ok = true;
         smp[w] = calloc((size_t)samples_wanted, sizeof(double));
     }
-    /* samples, interleaved: fluxus, limit, peer, fluxus, ... rotating the
+    /* samples, interleaved: fluxus, limit, peer, floor, fluxus, ... rotating the
      * starting way so none always runs right after another's threads */
     for (int s = 0; s < samples_wanted; s++) {
         for (int j = 0; j < NWAYS; j++) {
@@ -574,7 +599,8 @@ static void report(FILE *f, bool md, const machine *m, const case_result *rs, si
         fprintf(f, "- date: %s\n", m->date);
         fprintf(f, "- load average when the run started: %s (anything above 0 is other work competing for the %d CPUs)\n",
                 m->load, m->cpus);
-        fprintf(f, "- method: median of %d samples of about %.0f ms each per way, the three ways interleaved 3 ms apart; "
+        fprintf(f, "- method: median of %d samples of about %.0f ms each per way, the three ways (four where a case has "
+                   "an API floor) interleaved 3 ms apart; "
                    "allocator calls counted over one sample-sized pass after warm-up\n",
                 samples_wanted, sample_ns / 1e6);
         if (filter && *filter)
@@ -583,24 +609,29 @@ static void report(FILE *f, bool md, const machine *m, const case_result *rs, si
                    "ratios: fluxus ÷ limit and fluxus ÷ oneTBB of the medians (below 1 = fluxus faster). "
                    "A time in parentheses is the fastest sample, shown when it is more than 10%% below the median "
                    "(the machine was busy). "
-                   "go-fluxus: v1.1.1 on a 2-vCPU machine, from issue 7, for orientation only.\n\n");
-        fprintf(f, "| case | fluxus ns/op | limit ns/op | oneTBB ns/op | fluxus allocs/op | limit allocs/op | oneTBB allocs/op | fluxus/limit | fluxus/oneTBB | go-fluxus ns/op |\n");
-        fprintf(f, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                   "go-fluxus: v1.1.1 on a 2-vCPU machine, from issue 7, for orientation only. "
+                   "floor: the API floor, the same work hand-written against fluxus's public API and stage ABI "
+                   "(what the API itself costs); fluxus/floor is what fluxc's code adds to that, "
+                   "not a target (the targets stay against the limit).\n\n");
+        fprintf(f, "| case | fluxus ns/op | limit ns/op | oneTBB ns/op | fluxus allocs/op | limit allocs/op | oneTBB allocs/op | fluxus/limit | fluxus/oneTBB | go-fluxus ns/op | floor ns/op | fluxus/floor |\n");
+        fprintf(f, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     } else {
         fprintf(f, "\n%s, %d CPUs, %s\n", m->cpu, m->cpus, m->kernel);
-        fprintf(f, "%-36s %12s %12s %12s %8s %8s %8s %8s %8s\n", "case", "fluxus", "limit", "oneTBB", "fx-allc",
-                "lim-allc", "tbb-allc", "fx/lim", "fx/tbb");
+        fprintf(f, "%-36s %12s %12s %12s %8s %8s %8s %8s %8s %12s %8s\n", "case", "fluxus", "limit", "oneTBB", "fx-allc",
+                "lim-allc", "tbb-allc", "fx/lim", "fx/tbb", "floor", "fx/flr");
     }
-    double logsum = 0;
+    double logsum = 0, floor_logsum = 0;
     int nlog = 0, within = 0, zero_alloc = 0, nfx = 0;
+    int nfloor = 0, floor_within = 0, floor_zero_alloc = 0;
     for (size_t i = 0; i < n; i++) {
         const case_result *r = &rs[i];
-        char a[32], b[32], c[32], d[32], e[32], g[32], h[32], k[32], gof[32];
+        char a[32], b[32], c[32], d[32], e[32], g[32], h[32], k[32], gof[32], fl[32], flq[32];
         fmt_way(a, sizeof a, &r->w[W_FLUXUS]);
         fmt_way(b, sizeof b, &r->w[W_LIMIT]);
         fmt_way(c, sizeof c, &r->w[W_PEER]);
+        fmt_way(fl, sizeof fl, &r->w[W_FLOOR]);
         if (md) {   /* the fastest sample too: on a busy machine it shows what the code can do */
-            char *cells[NWAYS] = {a, b, c};
+            char *cells[NWAYS] = {a, b, c, fl};
             for (int w = 0; w < NWAYS; w++)
                 if (r->w[w].ok && r->w[w].lo < r->w[w].ns * 0.9) {
                     char lo[32];
@@ -614,6 +645,7 @@ static void report(FILE *f, bool md, const machine *m, const case_result *rs, si
         fmt_allocs(g, sizeof g, &r->w[W_PEER]);
         fmt_ratio(h, sizeof h, &r->w[W_FLUXUS], &r->w[W_LIMIT]);
         fmt_ratio(k, sizeof k, &r->w[W_FLUXUS], &r->w[W_PEER]);
+        fmt_ratio(flq, sizeof flq, &r->w[W_FLUXUS], &r->w[W_FLOOR]);
         if (r->c->go_fluxus_ns > 0)
             fmt_ns(gof, sizeof gof, r->c->go_fluxus_ns);
         else
@@ -621,11 +653,12 @@ static void report(FILE *f, bool md, const machine *m, const case_result *rs, si
         if (r->c->unavailable)
             snprintf(a, sizeof a, "not yet measurable");
         if (md)
-            fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r->c->name, a, b, c, d, e, g, h, k,
-                    gof);
+            fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r->c->name, a, b, c, d, e, g,
+                    h, k, gof, fl, flq);
         else
-            fprintf(f, "%-36s %12s %12s %12s %8s %8s %8s %8s %8s\n", r->c->name, a, b, c, d, e, g, h, k);
-        const way_result *fx = &r->w[W_FLUXUS], *li = &r->w[W_LIMIT];
+            fprintf(f, "%-36s %12s %12s %12s %8s %8s %8s %8s %8s %12s %8s\n", r->c->name, a, b, c, d, e, g, h, k, fl,
+                    flq);
+        const way_result *fx = &r->w[W_FLUXUS], *li = &r->w[W_LIMIT], *fo = &r->w[W_FLOOR];
         if (fx->ok) {
             nfx++;
             if (fx->allocs == 0)
@@ -638,6 +671,15 @@ static void report(FILE *f, bool md, const machine *m, const case_result *rs, si
             if (q <= 1.1)
                 within++;
         }
+        if (fx->ok && fo->ok && fo->ns > 0) {
+            double q = fx->ns / fo->ns;
+            floor_logsum += log(q);
+            nfloor++;
+            if (q <= 1.1)
+                floor_within++;
+            if (fo->allocs == 0)
+                floor_zero_alloc++;
+        }
     }
     if (md) {
         fprintf(f, "\n## Summary against the targets of issue 7\n\n");
@@ -646,6 +688,10 @@ static void report(FILE *f, bool md, const machine *m, const case_result *rs, si
                     exp(logsum / nlog), nlog, within, nlog);
         fprintf(f, "- fluxus allocations: %d of %d measured cases make 0 allocator calls per op after warm-up\n",
                 zero_alloc, nfx);
+        if (nfloor > 0)
+            fprintf(f, "- fluxus/floor (fluxc's code against the API floor; not a target): geometric mean %.2f× over "
+                       "%d cases with a floor; %d of %d within 1.1× (the floor: 0 allocator calls per op in %d of %d)\n",
+                    exp(floor_logsum / nfloor), nfloor, floor_within, nfloor, floor_zero_alloc, nfloor);
         static const struct {
             const char *label, *one, *two;
         } pairs[] = {
@@ -686,14 +732,15 @@ static void report(FILE *f, bool md, const machine *m, const case_result *rs, si
                 any_unavailable = true;
                 fprintf(f, "- %s: %s\n", rs[i].c->name, rs[i].c->unavailable);
             }
-        fprintf(f, "\n## Cases\n\n| case | workload | limit | oneTBB shape |\n|---|---|---|---|\n");
+        fprintf(f, "\n## Cases\n\n| case | workload | limit | oneTBB shape | API floor |\n|---|---|---|---|---|\n");
         for (size_t i = 0; i < n; i++) {
             fprintf(f, "| %s | ", rs[i].c->name);
             for (const char *q = rs[i].c->what; *q; q++)   /* a '|' would end the cell */
                 fputs(*q == '|' ? "\\|" : (char[2]){*q, 0}, f);
-            fprintf(f, " | %s | %s |\n",
+            fprintf(f, " | %s | %s | %s |\n",
                     rs[i].c->limit_note ? rs[i].c->limit_note : "direct calls",
-                    rs[i].c->peer.run ? (rs[i].c->peer_note ? rs[i].c->peer_note : "yes") : "— (no same-shape equivalent)");
+                    rs[i].c->peer.run ? (rs[i].c->peer_note ? rs[i].c->peer_note : "yes") : "— (no same-shape equivalent)",
+                    rs[i].c->floor.run ? (rs[i].c->floor_note ? rs[i].c->floor_note : "yes") : "—");
         }
     }
     if (nsp > 0) {
@@ -736,6 +783,7 @@ static int profile(const char *name, const char *way, size_t iters)
             continue;
         const bench_impl *im = strcmp(way, "fluxus") == 0  ? &cases[i].fluxus
                                : strcmp(way, "limit") == 0 ? &cases[i].limit
+                               : strcmp(way, "floor") == 0 ? &cases[i].floor
                                                            : &cases[i].peer;
         if (im->run == NULL) {
             fprintf(stderr, "bench: %s has no %s way\n", name, way);
@@ -786,7 +834,7 @@ int main(int argc, char **argv)
         }
         else {
             fprintf(stderr, "usage: bench [--filter SUBSTR] [--results FILE] [--fluxc PATH --scratch DIR]\n"
-                            "       bench --profile CASE fluxus|limit|oneTBB ITERS   (one way, for perf/callgrind)\n");
+                            "       bench --profile CASE fluxus|limit|oneTBB|floor ITERS   (one way, for perf/callgrind)\n");
             return 2;
         }
     }
@@ -821,6 +869,8 @@ int main(int argc, char **argv)
         measure(&rs[n]);
         for (int w = 0; w < NWAYS; w++) {
             char b[32], lo[32], hi[32];
+            if (w == W_FLOOR && !rs[n].w[w].present)   /* most cases have none */
+                continue;
             fmt_way(b, sizeof b, &rs[n].w[w]);
             fprintf(stderr, " %s %s", way_names[w], b);
             if (rs[n].w[w].ok) {
