@@ -73,8 +73,12 @@ enum { FX__GROUP_PARALLEL = FX__GROUP_MODE_PARALLEL, FX__GROUP_INLINE = FX__GROU
  * (per unit) as the last one of its way is a strike: kept aside until the
  * next timed run of that way confirms it (one preemption or page fault
  * must not move a site). Parallel runs are learnt in bursts of
- * SITE_BURST_RUNS, keeping the fastest: the first parallel run after a
- * while on the caller finds the workers asleep, and pays for waking them.
+ * SITE_BURST_RUNS timed runs, keeping the fastest, each taken when a
+ * worker is spinning as the group starts: after a while on the caller the
+ * workers sleep, and waking one takes tens of microseconds on a virtual
+ * machine, longer than a whole burst of small groups. Until a worker
+ * spins (at most SITE_WARM_MAX runs), the burst's groups run in parallel
+ * untimed: the first of them wakes the workers.
  * Exploring costs what the losing way loses: the interval is kept long
  * enough (the floor) that this stays near 1% of the site's time. */
 enum {
@@ -85,9 +89,12 @@ enum {
     SITE_DECIDED = 1u << 4,         /* the fx__inline_* / fx__explore_min fields are current */
     SITE_BACKOFF_SHIFT = 8,         /* bits 8..11: explore every 64 << n runs */
     SITE_BACKOFF_MAX = 6,           /* every 4096th at most */
-    SITE_BURST_SHIFT = 12,          /* bits 12..13: parallel runs left in a burst */
-    SITE_BURST_RUNS = 4,
+    SITE_BURST_SHIFT = 12,          /* bits 12..13: timed parallel runs left in a burst */
+    SITE_BURST_RUNS = 3,
     SITE_FLOOR_SHIFT = 14,          /* bits 14..16: the back-off never below this */
+    SITE_SAMPLED = 1u << 5,         /* this burst has taken its first timed run */
+    SITE_WARM_SHIFT = 17,           /* bits 17..22: untimed runs of this burst so far */
+    SITE_WARM_MAX = 63,
     SITE_EVERY_INLINE = 64,         /* the preferred way is timed this often */
     SITE_EVERY_PARALLEL = 16,
 };
@@ -317,11 +324,11 @@ static void *worker_main(void *arg)
             if (may_spin && s->spinning + s->busy + 1 < s->ncpu) {
                 /* once per lack of work; then look again under mu */
                 may_spin = false;
-                s->spinning++;
+                __atomic_store_n(&s->spinning, s->spinning + 1, __ATOMIC_RELAXED);   /* sites read it */
                 FX__MUST(pthread_mutex_unlock(&s->mu));
                 spin_until_ready(s);
                 FX__MUST(pthread_mutex_lock(&s->mu));
-                s->spinning--;
+                __atomic_store_n(&s->spinning, s->spinning - 1, __ATOMIC_RELAXED);
                 continue;
             }
             s->idle++;
@@ -477,13 +484,33 @@ static unsigned site_decide(fx_group_site *site, unsigned st)
     return (st & ~(7u << SITE_FLOOR_SHIFT)) | floor << SITE_FLOOR_SHIFT;
 }
 
-/* The first of SITE_BURST_RUNS timed parallel runs (choose_mode). */
-static int start_burst(fx_group_site *site, unsigned st, bool *timed, int *explore)
+/* A run of a parallel burst (choose_mode): timed when a worker spins now
+ * (or after SITE_WARM_MAX runs without one, or when workers never spin),
+ * else untimed while the workers wake. */
+static int burst_run(const grp *p, fx_group_site *site, unsigned st, bool *timed, int *explore)
 {
-    site_store(&site->fx__state, st | (SITE_BURST_RUNS - 1u) << SITE_BURST_SHIFT);
+    const fx__sched *s = p->sched;
+    unsigned warm = st >> SITE_WARM_SHIFT & SITE_WARM_MAX;
+    bool hot = s->spin_ns == 0 || __atomic_load_n(&s->spinning, __ATOMIC_RELAXED) > 0 ||
+               warm >= SITE_WARM_MAX;
+    if (!hot) {
+        site_store(&site->fx__state, st + (1u << SITE_WARM_SHIFT));
+        return FX__GROUP_PARALLEL;
+    }
     *timed = true;
-    *explore = EXPLORE_FIRST;
+    *explore = st & SITE_SAMPLED ? EXPLORE_MORE : EXPLORE_FIRST;
+    st = (st - (1u << SITE_BURST_SHIFT)) | SITE_SAMPLED;
+    if (!(st >> SITE_BURST_SHIFT & 3u))   /* the last one: the next burst starts afresh */
+        st &= ~(SITE_SAMPLED | (unsigned)SITE_WARM_MAX << SITE_WARM_SHIFT);
+    site_store(&site->fx__state, st);
     return FX__GROUP_PARALLEL;
+}
+
+/* Starts a burst of SITE_BURST_RUNS timed parallel runs (choose_mode). */
+static int start_burst(const grp *p, fx_group_site *site, unsigned st, bool *timed, int *explore)
+{
+    st &= ~(SITE_SAMPLED | (unsigned)SITE_WARM_MAX << SITE_WARM_SHIFT);
+    return burst_run(p, site, st | (unsigned)SITE_BURST_RUNS << SITE_BURST_SHIFT, timed, explore);
 }
 
 /* How a site's next group runs (see fx_group_init_at); *timed: measure it,
@@ -500,14 +527,10 @@ static int choose_mode(const grp *p, int workers, fx_group_site *site, size_t un
     unsigned run = site_load(&site->fx__runs);
     site_store(&site->fx__runs, run + 1);   /* a lost update only shifts the sampling */
     unsigned st = site_load(&site->fx__state);
-    if (st >> SITE_BURST_SHIFT & 3u) {   /* a burst goes on */
-        site_store(&site->fx__state, st - (1u << SITE_BURST_SHIFT));
-        *timed = true;
-        *explore = EXPLORE_MORE;
-        return FX__GROUP_PARALLEL;
-    }
+    if (st >> SITE_BURST_SHIFT & 3u)   /* a burst goes on */
+        return burst_run(p, site, st, timed, explore);
     if (!(st & (SITE_INLINE_KNOWN | SITE_PAR_KNOWN)))   /* a new site: the workers first */
-        return start_burst(site, st, timed, explore);
+        return start_burst(p, site, st, timed, explore);
     if (!(st & SITE_DECIDED)) {   /* times set by someone else (a test) */
         st = site_decide(site, st) | SITE_DECIDED;
         site_store(&site->fx__state, st);
@@ -531,7 +554,7 @@ static int choose_mode(const grp *p, int workers, fx_group_site *site, size_t un
     unsigned interval = (unsigned)SITE_EVERY_INLINE << (shift > floor ? shift : floor);
     if (!plausible || ((st & other_known) && (run & (interval - 1)) != interval - 1))
         return pick_inline ? FX__GROUP_INLINE : FX__GROUP_PARALLEL;
-    if (pick_inline) return start_burst(site, st, timed, explore);
+    if (pick_inline) return start_burst(p, site, st, timed, explore);
     *timed = true;
     *explore = EXPLORE_ONE;
     return FX__GROUP_INLINE;
