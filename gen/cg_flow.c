@@ -313,20 +313,24 @@ static void put_fanout_run(Gen *g, const Comp *k)
         put(g, "    size_t ntasks = %zu;\n", n);
     put(g, "    %s_task tasks[%zu];\n", fn, conc > 0 && (size_t)conc < n ? (size_t)conc : n);
     put(g, "    fx_group grp;\n");
+    /* A site settled on the caller starts its group inline (sched.h). */
+    const char *start = sprintf_intern(g->c,
+        "fx__group_init_fast(&grp, ctx, %lld, &p->%s, %zu) ? 0 : fx_group_init_at(&grp, p->rt, ctx, %lld, &p->%s, %zu)",
+        conc, site_member(g, k), n, conc, site_member(g, k), n);
     if (on_stack)
-        put(g, "    if (FX_UNLIKELY((rc = fx_group_init_at(&grp, p->rt, ctx, %lld, &p->%s, %zu)) != 0))\n"
+        put(g, "    if (FX_UNLIKELY((rc = %s) != 0))\n"
                "        rc = fx__flow_fail(ctx, rc, %s, -1, NULL, NULL);\n"
                "    else\n"
                "        memset(results, 0, sizeof results);\n",
-            conc, site_member(g, k), n, lbl);
+            start, lbl);
     else
         put(g, "    if (FX_UNLIKELY(results == NULL))\n"
                "        rc = fx__flow_fail(ctx, FX_ENOMEM, %s, -1, NULL, NULL);\n"
-               "    else if (FX_UNLIKELY((rc = fx_group_init_at(&grp, p->rt, ctx, %lld, &p->%s, %zu)) != 0))\n"
+               "    else if (FX_UNLIKELY((rc = %s) != 0))\n"
                "        rc = fx__flow_fail(ctx, rc, %s, -1, NULL, NULL);\n"
                "    else\n"
                "        memset(results, 0, %zu * sizeof *results);\n",
-            lbl, conc, site_member(g, k), n, lbl, n);
+            lbl, start, lbl, n);
     put(g, "    if (rc == 0 && fx_group_is_inline(&grp)) {\n"
            "        /* A cheap site: the stages one after the other on this thread,\n"
            "         * no task, no cursor; the first failure ends the run. */\n"
@@ -341,7 +345,7 @@ static void put_fanout_run(Gen *g, const Comp *k)
     } else {
         put_fanout_inline_loop(g, k, 8);
     }
-    put(g, "        const fx_error *cause = fx_group_end_inline(&grp, brc);\n"
+    put(g, "        const fx_error *cause = fx__group_end_fast(&grp, brc);\n"
            "        if (FX_UNLIKELY(brc != 0))\n"
            "            rc = fx__flow_fail(ctx, FX_EFANOUT, %s, (int)i, cause, \"stage %%d failed\", (int)i);\n"
            "    } else if (rc == 0) {\n", lbl);

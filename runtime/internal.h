@@ -200,9 +200,20 @@ typedef enum fx__rec_state {
 typedef struct fx__root fx__root;
 
 struct fx_ctx {
-    struct fx__ctx_head head;           /* first (fluxus/ctx.h): flags read by the inline
-                                           fx_ctx_done; CANCELED mirrors `canceled`, set
-                                           under tree_mu; DEADLINE = dl_head != NULL */
+    /* First, the head (fluxus/ctx.h): flags read by the inline fx_ctx_done
+     * (CANCELED mirrors `canceled`, set under tree_mu; DEADLINE = dl_head
+     * != NULL), then the error record and current span, owned by the
+     * thread running on ctx, which the header's inline group start sets
+     * aside: the same bytes under their own names and types. */
+    union {
+        struct fx__ctx_head head;
+        struct {
+            _Atomic unsigned char fx__head_flags;   /* = head.flags */
+            fx_error *error;            /* NULL, in the arena, or &fallback */
+            fx__rec_state rec_state;
+            void *span;
+        };
+    };
     fx__root *root;                     /* immutable */
     fx_ctx *parent;                     /* immutable; NULL for a root */
     fx_ctx *children;                   /* tree_mu */
@@ -221,11 +232,7 @@ struct fx_ctx {
     const fx_ctx *dl_head;              /* self if has_deadline, else parent's dl_head */
     const fx_ctx *dl_next;              /* has_deadline only: next deadline not implied by ours */
 
-    /* Error record and current span: owned by the thread running on ctx. */
-    fx_error *error;                    /* NULL, in the arena, or &fallback */
-    fx__rec_state rec_state;
-    fx_error fallback;                  /* record kept here when the arena is out of memory */
-    void *span;
+    fx_error fallback;                  /* the record kept here when the arena is out of memory */
 
     /* A child's slice of the root's arena for the thread that made it when
      * that thread is not the arena's owner (a worker's task context). Its
@@ -237,6 +244,12 @@ struct fx_ctx {
 
     fx_ctx *next_free;                  /* in root->free_ctx when recycled: tree_mu */
 };
+
+_Static_assert(offsetof(struct fx_ctx, error) == offsetof(struct fx__ctx_head, fx__error) &&
+                   offsetof(struct fx_ctx, rec_state) == offsetof(struct fx__ctx_head, fx__rec_state) &&
+                   offsetof(struct fx_ctx, span) == offsetof(struct fx__ctx_head, fx__span) &&
+                   sizeof(fx__rec_state) == sizeof(int),
+               "fx_ctx's record and span are where fluxus/ctx.h's head says");
 
 struct fx__root {
     fx_ctx ctx;                         /* the root context itself */

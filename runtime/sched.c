@@ -82,14 +82,14 @@ enum { FX__GROUP_PARALLEL = FX__GROUP_MODE_PARALLEL, FX__GROUP_INLINE = FX__GROU
  * Exploring costs what the losing way loses: the interval is kept long
  * enough (the floor) that this stays near 1% of the site's time. */
 enum {
-    SITE_INLINE_KNOWN = 1u << 0,    /* fx__cost_ns / fx__units: a run on the caller */
-    SITE_PAR_KNOWN = 1u << 1,       /* fx__par_ns / fx__par_units: a run on the workers */
-    SITE_INLINE_STRIKE = 1u << 2,   /* the last inline sample was slow, not taken */
+    SITE_INLINE_KNOWN = FX__SITE_INLINE_KNOWN,   /* fx__cost_ns / fx__units: a run on the caller */
+    SITE_PAR_KNOWN = FX__SITE_PAR_KNOWN,         /* fx__par_ns / fx__par_units: a run on the workers */
+    SITE_INLINE_STRIKE = FX__SITE_INLINE_STRIKE, /* the last inline sample was slow, not taken */
     SITE_PAR_STRIKE = 1u << 3,
-    SITE_DECIDED = 1u << 4,         /* the fx__inline_* / fx__explore_min fields are current */
+    SITE_DECIDED = FX__SITE_DECIDED,             /* the fx__inline_* / fx__explore_min fields are current */
     SITE_BACKOFF_SHIFT = 8,         /* bits 8..11: explore every 64 << n runs */
     SITE_BACKOFF_MAX = 6,           /* every 4096th at most */
-    SITE_BURST_SHIFT = 12,          /* bits 12..13: timed parallel runs left in a burst */
+    SITE_BURST_SHIFT = FX__SITE_BURST_SHIFT,   /* bits 12..13: timed parallel runs left in a burst */
     SITE_BURST_RUNS = 3,
     SITE_FLOOR_SHIFT = 14,          /* bits 14..16: the back-off never below this */
     SITE_SAMPLED = 1u << 5,         /* this burst has taken its first timed run */
@@ -102,6 +102,9 @@ _Static_assert((SITE_EVERY_INLINE & (SITE_EVERY_INLINE - 1)) == 0 &&
                    (SITE_EVERY_PARALLEL & (SITE_EVERY_PARALLEL - 1)) == 0,
                "choose_mode samples with masks: powers of 2");
 
+_Static_assert(SITE_BURST_RUNS <= 3 && SITE_FLOOR_SHIFT == SITE_BURST_SHIFT + 2,
+               "a burst's count fits the two bits fx__group_init_fast masks");
+
 /* What a timed run of a group is to its site (grp.explore). */
 enum {
     EXPLORE_NO,                     /* the preferred way, or a probation run */
@@ -109,6 +112,7 @@ enum {
     EXPLORE_FIRST,                  /* the first run of a parallel burst: replaces */
     EXPLORE_MORE,                   /* a later one: kept if faster */
 };
+_Static_assert(EXPLORE_NO == 0, "fx__group_init_fast writes 0");
 
 /* ------------------------------------------------------------ ready list (mu held) */
 
@@ -636,35 +640,13 @@ static inline void init_inline(grp *p, fx_ctx *ctx)
 static FX__NOINLINE int init_chosen(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
                                     fx_group_site *site, size_t units);
 
-/* The bits of fx_group_site.fx__state under which choose_mode picks the
- * caller, untimed, for up to fx__inline_max units, on every run r with
- * r % 64 outside {0, 63}: both ways known and decided on, no burst going on,
- * no inline strike (every other exploration interval is a multiple of 64). */
-#define SITE_FAST_MASK (SITE_INLINE_KNOWN | SITE_PAR_KNOWN | SITE_DECIDED | SITE_INLINE_STRIKE | \
-                        3u << SITE_BURST_SHIFT)
-#define SITE_FAST_BITS (SITE_INLINE_KNOWN | SITE_PAR_KNOWN | SITE_DECIDED)
-
 int fx_group_init_at(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
                      fx_group_site *site, size_t units)
 {
     /* The common case of a cheap site, decided without choose_mode and the
-     * runtime's scheduler: a tiny group's whole work costs a few ns. */
-    if (FX_LIKELY(site != NULL && ctx != NULL)) {
-        unsigned st = site_load(&site->fx__state);
-        unsigned run = site_load(&site->fx__runs);
-        if ((st & SITE_FAST_MASK) == SITE_FAST_BITS && (run & 63u) - 1u < 62u &&
-            site_units(units) <= site_load(&site->fx__inline_max)) {
-            site_store(&site->fx__runs, run + 1);   /* as choose_mode counts it */
-            grp *p = &g->fx__p;
-            p->sched = NULL;   /* read by parallel groups only */
-            init_common(p, ctx, concurrency, site, units);
-            p->mode = FX__GROUP_INLINE;
-            p->explore = EXPLORE_NO;
-            p->timed = false;
-            init_inline(p, ctx);
-            return 0;
-        }
-    }
+     * runtime's scheduler (sched.h: generated code calls it first itself). */
+    if (FX_LIKELY(site != NULL && ctx != NULL) && fx__group_init_fast(g, ctx, concurrency, site, units))
+        return 0;
     return init_chosen(g, rt, ctx, concurrency, site, units);
 }
 

@@ -767,6 +767,56 @@ static void test_runtime_sched_site_decided_stays_on_the_caller(void **state)
     fx_runtime_free(rt);
 }
 
+/* The header's inline start and end (fluxus/sched.h, what generated fanout
+ * and parallel call first): the same choice as fx_group_init_at on a
+ * settled site, nothing written when it cannot decide alone, and the
+ * caller's record set aside and put back. */
+static void test_runtime_sched_site_fast_start_in_the_header(void **state)
+{
+    (void)state;
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 2 });
+    fx_ctx *ctx = fx_ctx_new();
+    fx_group_site site = learnt_site(1, 3900, 10, 50000, 10);
+    fx_group g;
+    assert_false(fx__group_init_fast(&g, ctx, 0, &site, 10));   /* not decided yet */
+    assert_int_equal(site.fx__runs, 1);
+    assert_int_equal(fx_group_init_at(&g, rt, ctx, 0, &site, 10), 0);   /* decides */
+    assert_null(fx__group_end_fast(&g, 0));
+    assert_int_equal(fx_fail(ctx, 7, "earlier"), 7);
+    const fx_error *earlier = fx_ctx_error(ctx);
+    int fast = 0;
+    for (int i = 0; i < 200; i++) {
+        unsigned run = site.fx__runs;
+        bool expected = run % 64 != 0 && run % 64 != 63 && !(site.fx__state & SITE_INLINE_STRIKE);
+        bool took = fx__group_init_fast(&g, ctx, 0, &site, 10);
+        if (!expected) assert_false(took);
+        if (!took) {
+            assert_int_equal(site.fx__runs, run);   /* untouched: the full choice counts it */
+            assert_int_equal(fx_group_init_at(&g, rt, ctx, 0, &site, 10), 0);
+        } else {
+            fast++;
+            assert_false(g.fx__p.timed);
+        }
+        assert_int_equal(site.fx__runs, run + 1);
+        assert_true(fx_group_is_inline(&g));
+        assert_null(fx_ctx_error(ctx));
+        assert_null(fx__group_end_fast(&g, 0));
+        assert_ptr_equal(fx_ctx_error(ctx), earlier);
+    }
+    assert_true(fast >= 190);
+    assert_false(fx__group_init_fast(&g, ctx, 0, &site, (size_t)1 << 30));   /* beyond fx__inline_max */
+    /* A failure ends through fx_group_end_inline: the cause, kept recorded. */
+    site.fx__runs = 5;
+    assert_true(fx__group_init_fast(&g, ctx, 0, &site, 10));
+    assert_int_equal(fx_fail(ctx, 5, "branch %d", 2), 5);
+    const fx_error *cause = fx__group_end_fast(&g, 5);
+    assert_non_null(cause);
+    assert_string_equal(cause->message, "branch 2");
+    assert_int_equal(fx_ctx_error(ctx)->code, 5);
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
 /* fx_group_cancel by a task of a group running on the caller: the tasks
  * after it run on a done context; the caller's is untouched. */
 typedef struct inline_canceller {
@@ -825,6 +875,7 @@ int main(void)
         cmocka_unit_test(test_runtime_sched_site_prefers_the_faster_way),
         cmocka_unit_test(test_runtime_sched_site_explores_the_workers),
         cmocka_unit_test(test_runtime_sched_site_decided_stays_on_the_caller),
+        cmocka_unit_test(test_runtime_sched_site_fast_start_in_the_header),
         cmocka_unit_test(test_runtime_sched_cancel_inline_group),
     };
     return cmocka_run_group_tests_name("runtime_sched", tests, NULL, NULL);

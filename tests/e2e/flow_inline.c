@@ -228,6 +228,43 @@ static void test_flow_inline_parallel_results_outlive_the_call(void **state)
     flow_inline_par_keep_free(p);
 }
 
+/* ------------------------------------------------------------ learnt sites */
+
+/* Default concurrency: after its first runs the site finds the caller
+ * faster and most runs start inline from the header. Over many runs (all
+ * ways: the workers, the full choice, the header's) every result is exact,
+ * a success leaves the caller's earlier record as it was, and every
+ * failure names its stage with the stage's own record as the cause. */
+static void test_flow_inline_learnt_site_keeps_records(void **state)
+{
+    (void)state;
+    flow_inline_par_site *p = flow_inline_par_site_new(NULL);
+    flow_inline_fan_site *f = flow_inline_fan_site_new(NULL);
+    fx_ctx *ctx = fx_ctx_new();
+    for (int64_t x = 0; x < 3000; x++) {
+        assert_int_equal(fx_fail(ctx, 77, "earlier %d", (int)x), 77);
+        const fx_error *earlier = fx_ctx_error(ctx);
+        int64_t in = x, out = -1;
+        assert_int_equal(flow_inline_par_site_process(p, ctx, &in, &out), 0);
+        assert_int_equal(out, 6 * x);
+        assert_ptr_equal(fx_ctx_error(ctx), earlier);
+        calls = 0;
+        fx_slice_i64 res = { 0 };
+        assert_int_equal(flow_inline_fan_site_process(f, ctx, &in, &res), FX_EFANOUT);
+        assert_int_equal(res.len, 0);
+        const fx_error *e = fx_ctx_error(ctx);
+        assert_int_equal(e->index, 2);
+        assert_non_null(e->cause);
+        assert_int_equal(e->cause->code, 12);
+        assert_string_equal(e->cause->stage, "fails");
+        assert_true(calls <= 1);
+        fx_ctx_reset(ctx);
+    }
+    fx_ctx_free(ctx);
+    flow_inline_fan_site_free(f);
+    flow_inline_par_site_free(p);
+}
+
 /* ------------------------------------------------------------ observed */
 
 static char spans[1024];   /* names of the spans started, comma-separated */
@@ -315,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_flow_inline_parallel_reduces),
         cmocka_unit_test(test_flow_inline_parallel_failures),
         cmocka_unit_test(test_flow_inline_parallel_results_outlive_the_call),
+        cmocka_unit_test(test_flow_inline_learnt_site_keeps_records),
         cmocka_unit_test(test_flow_inline_observed_instance_reports),
     };
     return cmocka_run_group_tests_name("flow_inline", tests, NULL, NULL);

@@ -1,5 +1,5 @@
 // fanout and parallel whose groups run on the caller alone (concurrency: 1
-// always does): the unrolled direct calls of an unobserved instance, the
+// always does; a cheap site with the default, once it has learnt so): the unrolled direct calls of an unobserved instance, the
 // loop beyond the unrolling limit, an observed instance's events and spans,
 // parallel's results on the stack (a reducer whose output holds no pointer)
 // and in the arena (one whose output may point at its input).
@@ -30,3 +30,7 @@ pipeline par_fail(i64) -> i64 = parallel(times1, fails, counted, reduce: sum, co
 pipeline par_reduce_fail(i64) -> i64 = parallel(times1, negate, reduce: sum, concurrency: 1);
 pipeline par_stats(i64) -> Stats = parallel(times1, times2, times3, reduce: stats, concurrency: 1);
 pipeline par_keep(i64) -> [i64] = parallel(times1, times2, times3, reduce: keep, concurrency: 1);
+// Default concurrency: the site learns that the caller is faster and then
+// starts its groups inline from the header (fx__group_init_fast).
+pipeline par_site(i64) -> i64 = parallel(times1, times2, times3, reduce: sum);
+pipeline fan_site(i64) -> [i64] = fanout(times1, counted, fails);

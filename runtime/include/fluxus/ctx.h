@@ -128,13 +128,16 @@ const fx_error *fx_ctx_error(const fx_ctx *ctx);
  * record is kept inside the ctx, without its message. */
 int fx_fail(fx_ctx *ctx, int code, const char *fmt, ...) FX__PRINTF(3, 4);
 
-/* ---- private: what the inline fx_ctx_done reads. Not API.
+/* ---- private: what the inline fx_ctx_done and fluxus/sched.h read. Not API.
  *
  * Every fx_ctx starts with this head (the rest of the struct is private to
  * libfluxus, runtime/internal.h). `flags` is FX__CTX_CANCELED once ctx is
  * cancelled (permanent) | FX__CTX_DEADLINE when ctx or an ancestor has a
  * deadline (immutable), so a context with neither is not done after one
- * load and one branch; fx__ctx_done_slow looks at the deadlines. */
+ * load and one branch; fx__ctx_done_slow looks at the deadlines. The error
+ * record's pointer and state and the current span follow: owned by the
+ * thread running on the ctx, set aside and put back by a group that runs
+ * on its caller (fx__group_init_fast). */
 #ifndef __cplusplus
 #include <stdatomic.h>
 
@@ -143,6 +146,9 @@ int fx_fail(fx_ctx *ctx, int code, const char *fmt, ...) FX__PRINTF(3, 4);
 
 struct fx__ctx_head {
     _Atomic unsigned char flags;
+    void *fx__error;            /* fx_error *: the record, or NULL */
+    int fx__rec_state;          /* how far it is attributed (internal.h) */
+    void *fx__span;             /* the current span (observe.h) */
 };
 
 bool fx__ctx_done_slow(const fx_ctx *ctx, unsigned flags);

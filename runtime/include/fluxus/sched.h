@@ -231,6 +231,83 @@ const fx_error *fx_group_end_inline(fx_group *g, int rc);
 /* The work a site's group may take on the calling thread alone. */
 #define FX_GROUP_INLINE_NS 4000
 
+/* ---- private: the inline start and end of a settled site's group, for
+ * generated code (and fx_group_init_at itself). Not API. */
+
+/* The bits of fx_group_site.fx__state this reads (runtime/sched.c has the
+ * rest): under them, with no burst going on, the full choice puts a group
+ * of up to fx__inline_max units on the caller, untimed, on every run r
+ * with r % 64 outside {0, 63} (0: a timed run; 63: maybe a try of the
+ * workers, whose intervals are all multiples of 64). */
+enum {
+    FX__SITE_INLINE_KNOWN = 1u << 0,
+    FX__SITE_PAR_KNOWN = 1u << 1,
+    FX__SITE_INLINE_STRIKE = 1u << 2,
+    FX__SITE_DECIDED = 1u << 4,
+    FX__SITE_BURST_SHIFT = 12,
+    FX__SITE_FAST_MASK = FX__SITE_INLINE_KNOWN | FX__SITE_PAR_KNOWN | FX__SITE_DECIDED |
+                         FX__SITE_INLINE_STRIKE | 3u << FX__SITE_BURST_SHIFT,
+    FX__SITE_FAST_BITS = FX__SITE_INLINE_KNOWN | FX__SITE_PAR_KNOWN | FX__SITE_DECIDED,
+};
+
+#ifndef __cplusplus
+#include <limits.h>
+#include <fluxus/ctx.h>
+
+/* Starts g exactly as fx_group_init_at(g, any rt, ctx, concurrency, site,
+ * units) would when that needs no scheduler: the site has settled on the
+ * caller for this many units and this run is neither timed nor a try of
+ * the workers. Then g is an inline group (ctx's record set aside) and the
+ * result is true; else nothing is written and the caller calls
+ * fx_group_init_at. ctx and site non-NULL. Owner thread. */
+static inline bool fx__group_init_fast(fx_group *g, fx_ctx *ctx, int concurrency, fx_group_site *site,
+                                       size_t units)
+{
+    unsigned st = __atomic_load_n(&site->fx__state, __ATOMIC_RELAXED);
+    unsigned run = __atomic_load_n(&site->fx__runs, __ATOMIC_RELAXED);
+    unsigned u = units == 0 ? 1u : units > UINT_MAX ? UINT_MAX : (unsigned)units;
+    if ((st & FX__SITE_FAST_MASK) != FX__SITE_FAST_BITS || (run & 63u) - 1u >= 62u ||
+        u > __atomic_load_n(&site->fx__inline_max, __ATOMIC_RELAXED))
+        return false;
+    __atomic_store_n(&site->fx__runs, run + 1, __ATOMIC_RELAXED);   /* as the full choice counts */
+    struct fx__group_private *p = &g->fx__p;
+    struct fx__ctx_head *h = (struct fx__ctx_head *)(void *)ctx;
+    p->sched = NULL;   /* read by parallel groups only */
+    p->limit = concurrency > 0 ? concurrency : INT_MAX;
+    p->ctx = NULL;
+    p->outstanding = p->spawned = 0;
+    p->head = p->tail = NULL;
+    p->failed = NULL;
+    p->parent = ctx;
+    p->site = site;
+    p->units = units;
+    p->cancel_req = false;
+    p->mode = FX__GROUP_MODE_INLINE;
+    p->explore = 0;   /* sched.c's EXPLORE_NO */
+    p->timed = false;
+    p->span = h->fx__span;
+    p->saved_error = (fx_error *)h->fx__error;
+    p->saved_state = h->fx__rec_state;
+    h->fx__error = NULL;   /* the group's business until it ends */
+    h->fx__rec_state = 0;
+    return true;
+}
+
+/* fx_group_end_inline, with its common case inline: no failure, no timing,
+ * no group context made meanwhile (the caller's record put back). */
+static inline const fx_error *fx__group_end_fast(fx_group *g, int rc)
+{
+    struct fx__group_private *p = &g->fx__p;
+    if (rc == 0 && !p->timed && p->ctx == NULL) {
+        struct fx__ctx_head *h = (struct fx__ctx_head *)(void *)p->parent;
+        h->fx__error = p->saved_error;
+        h->fx__rec_state = p->saved_state;
+        return NULL;
+    }
+    return fx_group_end_inline(g, rc);
+}
+#endif
+
 /* Queues t (t->fn set) to run on a worker, or on the waiter. Never blocks,
  * never allocates. t must stay valid and untouched (except by its own
  * function) until fx_group_wait returns. */
