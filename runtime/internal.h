@@ -192,7 +192,7 @@ void  fx__arena_destroy(fx__arena *a);
 /* ------------------------------------------------------------ ctx.c */
 
 typedef enum fx__rec_state {
-    FX__REC_NONE,
+    FX__REC_NONE,            /* 0: what gen.h's fx__ctx_clear_error writes */
     FX__REC_FRESH,           /* by fx_fail, not yet attributed */
     FX__REC_CLAIMED          /* attributed to a stage in this failure */
 } fx__rec_state;

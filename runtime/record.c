@@ -62,7 +62,6 @@ int fx__ctx_fail(fx_ctx *ctx, const char *stage)
     return code;
 }
 
-void fx__ctx_clear_error(fx_ctx *ctx) { fx__record_init(ctx); }
 
 int fx__error_wrap(fx_ctx *ctx, int code, const char *component, const char *message)
 {

@@ -80,8 +80,16 @@ int fx__stage_fail(fx_ctx *ctx, int rc, const char *stage);
  * and returns that code (FX_EINVAL, recorded, if ctx is not done). */
 int fx__ctx_fail(fx_ctx *ctx, const char *stage);
 
-/* An on_error handler swallowed the error: the record goes back to none. */
-void fx__ctx_clear_error(fx_ctx *ctx);
+/* An on_error handler swallowed the error, or a retry tries again: the
+ * record goes back to none (two stores into the context's head, ctx.h). */
+#ifndef __cplusplus
+static inline void fx__ctx_clear_error(fx_ctx *ctx)
+{
+    struct fx__ctx_head *h = (struct fx__ctx_head *)(void *)ctx;
+    h->fx__error = NULL;
+    h->fx__rec_state = 0;   /* FX__REC_NONE */
+}
+#endif
 
 /* Records a new claimed {code, component, message (copied into the arena;
  * NULL = default text)} whose cause is a copy of the current record (none ->
