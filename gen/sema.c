@@ -1581,6 +1581,13 @@ bool sema_check(Compiler *c)
     int before = c->nerrors;
     Module *m = c->module;
 
+    /* The output files are named after the module (MODULE.c, MODULE.h):
+     * a name past what a file system takes would fail only when writing. */
+    enum { MODULE_NAME_MAX = 200 };
+    if (m->has_module && strlen(m->name) > MODULE_NAME_MAX)
+        diag_error(c, m->name_loc, "module name is %zu characters long; fluxc names its output files after it, "
+                                   "so at most %d", strlen(m->name), (int)MODULE_NAME_MAX);
+
     collect(&x);
     Vec keys = {0};
     x.deferred_keys = &keys;
