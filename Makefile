@@ -204,6 +204,13 @@ demo: all
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
            TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+# `make SAN=asan|tsan check` runs the tests with the same options (a
+# variable given in the environment still wins).
+ifneq ($(SAN),)
+export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS ?= halt_on_error=1:second_deadlock_stack=1
+endif
 check-asan:
 	$(SAN_ENV) $(MAKE) --no-print-directory SAN=asan BUILD=$(BUILD)/asan check
 check-tsan:
