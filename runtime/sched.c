@@ -610,33 +610,6 @@ static void note_time(const grp *p)
     site_store(&site->fx__state, st | SITE_DECIDED);
 }
 
-/* Every group reads these; an inline one nothing else but its record. */
-static inline void init_common(grp *p, fx_ctx *ctx, int concurrency, fx_group_site *site,
-                               size_t units)
-{
-    p->limit = concurrency > 0 ? concurrency : INT_MAX;
-    p->ctx = NULL;
-    p->outstanding = p->spawned = 0;
-    p->head = p->tail = NULL;
-    p->failed = NULL;
-    p->parent = ctx;
-    p->site = site;
-    p->units = units;
-    p->cancel_req = false;
-}
-
-/* An inline group runs its tasks on ctx itself until one fails; ctx's
- * record is the group's business meanwhile, as a fresh group context's
- * would be (end_inline puts it back). */
-static inline void init_inline(grp *p, fx_ctx *ctx)
-{
-    p->span = ctx->span;
-    p->saved_error = ctx->error;
-    p->saved_state = (int)ctx->rec_state;
-    ctx->error = NULL;
-    ctx->rec_state = FX__REC_NONE;
-}
-
 static FX__NOINLINE int init_chosen(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency,
                                     fx_group_site *site, size_t units);
 
@@ -660,7 +633,7 @@ static int init_chosen(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency
      * whole struct compiles to `rep stos`, which costs more than a tiny
      * group's work. First what every group reads. */
     p->sched = fx__runtime_sched(rt);
-    init_common(p, ctx, concurrency, site, units);
+    fx__group_init_common(p, ctx, concurrency, site, units);
     p->mode = FX__GROUP_PARALLEL;
     if (ctx == NULL) {
         p->timed = false;
@@ -673,7 +646,7 @@ static int init_chosen(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency
     p->timed = timed;
     if (timed) p->start_ns = real_now();
     if (p->mode == FX__GROUP_INLINE) {
-        init_inline(p, ctx);
+        fx__group_set_aside(p, ctx);
         return 0;
     }
     /* What only a parallel group reads. */
@@ -765,10 +738,7 @@ static fx_ctx *inline_ctx(grp *p)
 static void end_inline(grp *p, bool failed)
 {
     if (p->timed) note_time(p);
-    if (!failed) {
-        p->parent->error = p->saved_error;
-        p->parent->rec_state = (fx__rec_state)p->saved_state;
-    }
+    if (!failed) fx__group_put_back(p);
     if (p->ctx != NULL) fx_ctx_free(p->ctx);
     p->ctx = NULL;
 }

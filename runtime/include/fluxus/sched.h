@@ -254,6 +254,42 @@ enum {
 #include <limits.h>
 #include <fluxus/ctx.h>
 
+/* What every group reads, written by every start (fx_group_init_at's too). */
+static inline void fx__group_init_common(struct fx__group_private *p, fx_ctx *ctx, int concurrency,
+                                         fx_group_site *site, size_t units)
+{
+    p->limit = concurrency > 0 ? concurrency : INT_MAX;
+    p->ctx = NULL;
+    p->outstanding = p->spawned = 0;
+    p->head = p->tail = NULL;
+    p->failed = NULL;
+    p->parent = ctx;
+    p->site = site;
+    p->units = units;
+    p->cancel_req = false;
+}
+
+/* An inline group runs its tasks on ctx itself until one fails: ctx's
+ * record is the group's business meanwhile, as a fresh group context's
+ * would be; its end puts the record back. */
+static inline void fx__group_set_aside(struct fx__group_private *p, fx_ctx *ctx)
+{
+    struct fx__ctx_head *h = (struct fx__ctx_head *)(void *)ctx;
+    p->span = h->fx__span;
+    p->saved_error = (fx_error *)h->fx__error;
+    p->saved_state = h->fx__rec_state;
+    h->fx__error = NULL;
+    h->fx__rec_state = 0;
+}
+
+/* The end of an inline group that did not fail: the caller's record back. */
+static inline void fx__group_put_back(struct fx__group_private *p)
+{
+    struct fx__ctx_head *h = (struct fx__ctx_head *)(void *)p->parent;
+    h->fx__error = p->saved_error;
+    h->fx__rec_state = p->saved_state;
+}
+
 /* Starts g exactly as fx_group_init_at(g, any rt, ctx, concurrency, site,
  * units) would when that needs no scheduler: the site has settled on the
  * caller for this many units and this run is neither timed nor a try of
@@ -271,25 +307,12 @@ static inline bool fx__group_init_fast(fx_group *g, fx_ctx *ctx, int concurrency
         return false;
     __atomic_store_n(&site->fx__runs, run + 1, __ATOMIC_RELAXED);   /* as the full choice counts */
     struct fx__group_private *p = &g->fx__p;
-    struct fx__ctx_head *h = (struct fx__ctx_head *)(void *)ctx;
     p->sched = NULL;   /* read by parallel groups only */
-    p->limit = concurrency > 0 ? concurrency : INT_MAX;
-    p->ctx = NULL;
-    p->outstanding = p->spawned = 0;
-    p->head = p->tail = NULL;
-    p->failed = NULL;
-    p->parent = ctx;
-    p->site = site;
-    p->units = units;
-    p->cancel_req = false;
+    fx__group_init_common(p, ctx, concurrency, site, units);
     p->mode = FX__GROUP_MODE_INLINE;
     p->explore = 0;   /* sched.c's EXPLORE_NO */
     p->timed = false;
-    p->span = h->fx__span;
-    p->saved_error = (fx_error *)h->fx__error;
-    p->saved_state = h->fx__rec_state;
-    h->fx__error = NULL;   /* the group's business until it ends */
-    h->fx__rec_state = 0;
+    fx__group_set_aside(p, ctx);
     return true;
 }
 
@@ -299,9 +322,7 @@ static inline const fx_error *fx__group_end_fast(fx_group *g, int rc)
 {
     struct fx__group_private *p = &g->fx__p;
     if (rc == 0 && !p->timed && p->ctx == NULL) {
-        struct fx__ctx_head *h = (struct fx__ctx_head *)(void *)p->parent;
-        h->fx__error = p->saved_error;
-        h->fx__rec_state = p->saved_state;
+        fx__group_put_back(p);
         return NULL;
     }
     return fx_group_end_inline(g, rc);
