@@ -140,6 +140,31 @@ static bool refill_local_locked(fx__arena *a, fx__arena_local *l)
     return true;
 }
 
+bool fx__arena_reserve_regions(fx__arena *a, size_t n)
+{
+    bool ok = true;
+    if (is_owner(a) && a->own.end == NULL)   /* its first allocation will take a chunk too */
+        n += FX__CHUNK / FX__ARENA_LOCAL;
+    FX__MUST(pthread_mutex_lock(&a->mu));
+    size_t room = (size_t)(a->shared.end - a->shared.cur) / FX__ARENA_LOCAL;
+    for (fx__chunk *c = a->small_next; c != NULL && room < n; c = c->next)   /* kept, unused */
+        room += c->cap / FX__ARENA_LOCAL;
+    while (room < n) {   /* append unused chunks behind the list's tail */
+        fx__chunk *c = chunk_new(FX__CHUNK);
+        if (c == NULL) {
+            ok = false;
+            break;
+        }
+        if (a->small_tail != NULL) a->small_tail->next = c;
+        else a->small_head = c;
+        a->small_tail = c;
+        if (a->small_next == NULL) a->small_next = c;
+        room += c->cap / FX__ARENA_LOCAL;
+    }
+    FX__MUST(pthread_mutex_unlock(&a->mu));
+    return ok;
+}
+
 void *fx__arena_alloc_slow(fx__arena *a, fx__arena_local *l, size_t n)
 {
     n = round_size(n);

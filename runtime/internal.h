@@ -187,6 +187,13 @@ char *fx__arena_vsprintf(fx__arena *a, fx__arena_local *l, const char *fmt, va_l
 /* Everything free again; the caller becomes the owner. No other thread may
  * be allocating. */
 void  fx__arena_reset(fx__arena *a);
+/* Makes sure the arena holds, unused, room for n more local regions of
+ * other threads (FX__ARENA_LOCAL each) in its shared chunk and the chunks
+ * kept for it, taking new chunks now if not: a parallel group calls it as
+ * it starts, so the first run in which a worker allocates is not the one
+ * that mallocs (that could be any run, long after warm-up). Takes mu.
+ * Returns false on OOM (nothing else changes). */
+bool  fx__arena_reserve_regions(fx__arena *a, size_t n);
 void  fx__arena_destroy(fx__arena *a);
 
 /* ------------------------------------------------------------ ctx.c */

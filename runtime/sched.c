@@ -677,6 +677,10 @@ static int init_chosen(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency
         p->nspare = p->nidle = i + 1;
     }
     if (workers > p->nspare) fx__ctx_reserve(ctx, (size_t)(workers - p->nspare));
+    /* And room for the regions the workers' contexts will carve, so that a
+     * worker allocating for the first time, in whichever run that is, does
+     * not malloc (an OOM here shows at that allocation instead). */
+    (void)fx__arena_reserve_regions(&ctx->root->arena, (size_t)workers);
     return 0;
 }
 

@@ -817,6 +817,42 @@ static void test_runtime_sched_site_fast_start_in_the_header(void **state)
     fx_runtime_free(rt);
 }
 
+/* A thread that is not the arena's owner, allocating through a context of
+ * its own (as a worker's task context does): its first text carves a
+ * region from the arena's shared room. */
+static void *carve_a_region(void *arg)
+{
+    fx_ctx *mine = fx_ctx_with_cancel(arg);
+    assert_non_null(mine);
+    assert_non_null(fx_sprintf(mine, "%s-%d", "test", 7));
+    fx_ctx_free(mine);
+    return NULL;
+}
+
+/* A parallel group makes room, as it starts, for the regions its workers'
+ * contexts may carve: a worker allocating for the first time later (here:
+ * after a group whose tasks all ran on the owner) calls no malloc. */
+static void test_runtime_sched_parallel_group_reserves_worker_room(void **state)
+{
+    (void)state;
+    assert_true(fx_test_malloc_wrapped());
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 2 });
+    fx_ctx *root = fx_ctx_new();
+    assert_non_null(fx_alloc(root, 16));   /* the owner's first chunk */
+    fx_group g;
+    assert_int_equal(fx_group_init(&g, rt, root, 0), 0);   /* no site: on the workers */
+    assert_false(fx_group_is_inline(&g));
+    assert_int_equal(fx_group_wait(&g), 0);   /* nothing spawned: no worker allocated */
+    fx_ctx_reset(root);
+    size_t before = fx_test_malloc_calls();
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, carve_a_region, root), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(fx_test_malloc_calls() - before, 0);
+    fx_ctx_free(root);
+    fx_runtime_free(rt);
+}
+
 /* fx_group_cancel by a task of a group running on the caller: the tasks
  * after it run on a done context; the caller's is untouched. */
 typedef struct inline_canceller {
@@ -876,6 +912,7 @@ int main(void)
         cmocka_unit_test(test_runtime_sched_site_explores_the_workers),
         cmocka_unit_test(test_runtime_sched_site_decided_stays_on_the_caller),
         cmocka_unit_test(test_runtime_sched_site_fast_start_in_the_header),
+        cmocka_unit_test(test_runtime_sched_parallel_group_reserves_worker_room),
         cmocka_unit_test(test_runtime_sched_cancel_inline_group),
     };
     return cmocka_run_group_tests_name("runtime_sched", tests, NULL, NULL);
