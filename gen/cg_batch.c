@@ -665,7 +665,8 @@ static void body_join(Gen *g, const Comp *k)
  * few hand-offs. A task stops at its first failure, or as soon as its
  * context is done: the group cancels the others at the first failure, and
  * a deadline or cancellation of the caller's context reaches every task at
- * once. At parallelism 1 the map phase and the shuffle are one task: in an
+ * once. At parallelism 1 the map phase and the shuffle are one task (and
+ * at any other, on an untimed run of a map phase on the caller): in an
  * unobserved instance one loop maps each item with the mapper's plain
  * function and numbers its key at once (fewer instructions than two loops
  * once the mapper's observed test is gone); an observed one maps the items
@@ -827,9 +828,8 @@ static void prelude_shuffle(Gen *g, const Comp *k)
 
 static void prelude_mapreduce(Gen *g, const Comp *k)
 {
-    if (fused_shuffle(k))
-        prelude_shuffle(g, k);
-    else
+    prelude_shuffle(g, k);   /* parallelism 1, or an untimed map phase on the caller */
+    if (!fused_shuffle(k))
         prelude_cursor_phase(g, k, "map", k->kids[0], "item");
     prelude_cursor_phase(g, k, "reduce", k->kids[1], "group");
 }
@@ -863,6 +863,60 @@ static void put_cursor_phase(Gen *g, const Comp *k, const char *phase, const cha
            "            }\n"
            "        }\n",
         fn, fn, lit(g, k->label), phase);
+}
+
+/* parallelism != 1: the map phase on its site. A run the site puts on the
+ * caller and does not time maps and numbers the keys in one pass there (the
+ * shuffle task, as at parallelism 1) and sets `shuffled`; every other run
+ * maps on the cursor tasks and the shuffle follows (body_mapreduce), so the
+ * site always times the map phase alone, on either way. */
+static void put_map_phase(Gen *g, const Comp *k)
+{
+    const char *map = phase_fn(g, k, "map"), *shuffle = phase_fn(g, k, "shuffle");
+    const char *label = lit(g, k->label);
+    put(g, "        if (rc == 0) {   /* map phase */\n"
+           "            fx_group group;\n"
+           "            if (fx_group_init_at(&group, p->rt, ctx, (int)workers, &p->%s, n) != 0) {\n",
+        site_member(g, k, "map"));
+    put_nomem(g, 16, k);
+    put(g, "            } else if (fx_group_is_inline(&group) && !fx__group_is_timed(&group)) {\n"
+           "                /* on the caller, untimed: map and number in one pass */\n"
+           "                if (%s) {\n"
+           "                    fx_group_end_inline(&group, 0);\n",
+        keys_init_expr(g, k->kids[0]->out->key));
+    put_nomem(g, 20, k);
+    put(g, "                } else {\n"
+           "                    %s_task t = {.task = {.fn = %s, .index = -1}, .p = p,\n"
+           "                        .items = in->ptr, .n = n, .kvs = kvs, .group_of = group_of, .keys = &keys};\n"
+           "                    int trc = %s(&t.task, ctx);\n"
+           "                    const fx_error *cause = fx_group_end_inline(&group, trc);\n"
+           "                    if (FX_UNLIKELY(trc != 0 && t.nomem)) {\n",
+        shuffle, shuffle, shuffle);
+    put_nomem(g, 24, k);
+    put(g, "                    } else if (FX_UNLIKELY(trc != 0)) {\n"
+           "                        rc = fx__flow_fail(ctx, trc, %s, t.task.index, cause, \"map phase failed\");\n"
+           "                    }\n"
+           "                    shuffled = true;\n"
+           "                }\n"
+           "            } else {\n"
+           "                %s_frame f = {.p = p, .from = in->ptr, .to = kvs, .n = n,\n"
+           "                    .parts = n < workers ? n : workers};\n"
+           "                %s_task *tasks = fx_alloc(ctx, f.parts * sizeof *tasks);\n"
+           "                const size_t ntasks = tasks != NULL ? fx_cursor_watch(&f.next, &group, f.parts) : 0;\n"
+           "                for (size_t ti = 0; ti < ntasks; ti++) {\n"
+           "                    tasks[ti] = (%s_task){.task = {.fn = %s, .index = -1}, .f = &f};\n"
+           "                    fx_group_spawn(&group, &tasks[ti].task);\n"
+           "                }\n"
+           "                rc = fx_group_wait(&group);   /* 0 at once when nothing was spawned */\n"
+           "                if (FX_UNLIKELY(tasks == NULL)) {\n",
+        label, map, map, map, map);
+    put_nomem(g, 20, k);
+    put(g, "                } else if (FX_UNLIKELY(rc != 0)) {\n"
+           "                    const fx_task *bad = fx_group_failed(&group);\n"
+           "                    rc = fx__flow_fail(ctx, rc, %s, bad->index, bad->error, \"map phase failed\");\n"
+           "                }\n"
+           "            }\n"
+           "        }\n", label);
 }
 
 /* parallelism 1: the map phase and shuffle as one task (prelude_shuffle). */
@@ -919,12 +973,13 @@ static void body_mapreduce(Gen *g, const Comp *k)
         put_nomem(g, 12, k);
         put_fused_shuffle(g, k);
     } else {
-        put(g, "        if (kvs == NULL || group_of == NULL)\n");
+        put(g, "        bool shuffled = false;   /* the map phase numbered the keys as it went */\n"
+               "        if (kvs == NULL || group_of == NULL)\n");
         put_nomem(g, 12, k);
-        put_cursor_phase(g, k, "map", "n", "in->ptr", "kvs");
-        put(g, "        if (rc == 0 && %s)\n", keys_init_expr(g, kt));
+        put_map_phase(g, k);
+        put(g, "        if (rc == 0 && !shuffled && %s)\n", keys_init_expr(g, kt));
         put_nomem(g, 12, k);
-        put(g, "        for (size_t i = 0; rc == 0 && i < n; i++) {   /* shuffle */\n"
+        put(g, "        for (size_t i = 0; rc == 0 && !shuffled && i < n; i++) {   /* shuffle */\n"
                "            if ((group_of[i] = %s__keys_%s_group(&keys, &kvs[i].key)) == SIZE_MAX)\n",
             g->mod, kt->mangled);
         put_nomem(g, 16, k);

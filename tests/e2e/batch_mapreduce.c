@@ -518,6 +518,58 @@ static void test_batch_mapreduce_late_map_failures(void **state)
     free_count(c);
 }
 
+/* A parallelism above 1 whose map phase settles on the caller: its untimed
+ * runs there map and number the keys in one pass (the shuffle task), its
+ * timed ones (every 64th) map on the cursor task and number after. Both
+ * ways, run after run: the same counts, and a mapper failure names the
+ * item, with nothing reduced. */
+static void check_settled_on_caller(counter c)
+{
+    fx_ctx *ctx = fx_ctx_new();
+    const char *keys[] = {"a", "b", "c", "d"};
+    const int64_t counts[] = {4, 2, 1, 1};
+    for (int r = 0; r < 300; r++) {
+        reset();
+        fx_slice_kv_str_i64 out = {0};
+        assert_int_equal(c.process(c.p, ctx, &text, &out), 0);
+        assert_int_equal(out.len, 4);
+        for (size_t i = 0; i < 4; i++) {
+            assert_string_equal(out.ptr[i].key, keys[i]);
+            assert_int_equal(out.ptr[i].value, counts[i]);
+        }
+        assert_int_equal(atomic_load(&map_calls), 8);
+        assert_int_equal(atomic_load(&reduce_calls), 4);
+        fx_ctx_reset(ctx);
+    }
+    const char *bad[] = {"a", "b", "BAD", "c"};
+    fx_slice_str in = {bad, 4};
+    for (int r = 0; r < 130; r++) {   /* past two timed runs */
+        reset();
+        fx_slice_kv_str_i64 out = {0};
+        assert_int_equal(c.process(c.p, ctx, &in, &out), 31);
+        assert_null(out.ptr);
+        assert_int_equal(atomic_load(&reduce_calls), 0);
+        const fx_error *err = fx_ctx_error(ctx);
+        assert_string_equal(err->message, "map phase failed");
+        assert_int_equal(err->index, 2);
+        assert_string_equal(err->cause->stage, "one");
+        assert_string_equal(err->cause->message, "unreadable word");
+        fx_ctx_reset(ctx);
+    }
+    fx_ctx_free(ctx);
+}
+
+static void test_batch_mapreduce_settled_on_the_caller(void **state)
+{
+    (void)state;
+    counter c = new_count();
+    check_settled_on_caller(c);
+    free_count(c);
+    c = new_count4();
+    check_settled_on_caller(c);
+    free_count4(c);
+}
+
 /* cell_total of the values v, v + 2, ..., v + 8 (a group of cells). */
 static int64_t five_cells(int64_t v)
 {
@@ -590,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_batch_mapreduce_many_keys_and_runs_on_one_instance),
         cmocka_unit_test(test_batch_mapreduce_many_struct_keys),
         cmocka_unit_test(test_batch_mapreduce_late_map_failures),
+        cmocka_unit_test(test_batch_mapreduce_settled_on_the_caller),
     };
     return cmocka_run_group_tests_name("batch_mapreduce", tests, setup, teardown);
 }

@@ -282,6 +282,15 @@ static inline void fx__group_set_aside(struct fx__group_private *p, fx_ctx *ctx)
     h->fx__rec_state = 0;
 }
 
+/* Is this run of g one its site times (every 64th on the caller, every
+ * 16th on the workers, and the tries of the other way)? Generated code
+ * that can do a cheap group's work more than one way does it, on a timed
+ * run, the way the site compares (mapreduce: the map phase alone). */
+static inline bool fx__group_is_timed(const fx_group *g)
+{
+    return g->fx__p.timed;
+}
+
 /* The end of an inline group that did not fail: the caller's record back. */
 static inline void fx__group_put_back(struct fx__group_private *p)
 {
