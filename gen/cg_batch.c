@@ -834,6 +834,26 @@ static void prelude_mapreduce(Gen *g, const Comp *k)
     prelude_cursor_phase(g, k, "reduce", k->kids[1], "group");
 }
 
+/* On an initialized `group`, with the phase's frame `f` and `tasks`:
+ * spawns the phase's tasks on the cursor, waits, and wraps a failure as
+ * "PHASE phase failed" (index = the item or group). */
+static void put_cursor_tasks(Gen *g, const Comp *k, const char *phase, int ind)
+{
+    const char *fn = phase_fn(g, k, phase);
+    put(g, "%*sconst size_t ntasks = fx_cursor_watch(&f.next, &group, f.parts);   /* 1 when it runs on the caller */\n"
+           "%*sfor (size_t ti = 0; ti < ntasks; ti++) {\n"
+           "%*s    tasks[ti] = (%s_task){.task = {.fn = %s, .index = -1}, .f = &f};\n"
+           "%*s    fx_group_spawn(&group, &tasks[ti].task);\n"
+           "%*s}\n"
+           "%*src = fx_group_wait(&group);\n"
+           "%*sif (FX_UNLIKELY(rc != 0)) {\n"
+           "%*s    const fx_task *bad = fx_group_failed(&group);\n"
+           "%*s    rc = fx__flow_fail(ctx, rc, %s, bad->index, bad->error, \"%s phase failed\");\n"
+           "%*s}\n",
+        ind, "", ind, "", ind, "", fn, fn, ind, "", ind, "", ind, "", ind, "", ind, "", ind, "",
+        lit(g, k->label), phase, ind, "");
+}
+
 /* Runs the phase over `count` FROM[i] -> TO[i] on min(count, workers)
  * tasks; on failure wraps the first failed task's error as "PHASE phase
  * failed" with index = the item or group. Inside `if (n > 0) { ... }`. */
@@ -849,20 +869,10 @@ static void put_cursor_phase(Gen *g, const Comp *k, const char *phase, const cha
            "            if (tasks == NULL || fx_group_init_at(&group, p->rt, ctx, (int)workers, &p->%s, f.n) != 0) {\n",
         fn, from, to, count, count, count, fn, site_member(g, k, phase));
     put_nomem(g, 16, k);
-    put(g, "            } else {\n"
-           "                const size_t ntasks = fx_cursor_watch(&f.next, &group, f.parts);   /* 1 when it runs on the caller */\n"
-           "                for (size_t ti = 0; ti < ntasks; ti++) {\n"
-           "                    tasks[ti] = (%s_task){.task = {.fn = %s, .index = -1}, .f = &f};\n"
-           "                    fx_group_spawn(&group, &tasks[ti].task);\n"
-           "                }\n"
-           "                rc = fx_group_wait(&group);\n"
-           "                if (FX_UNLIKELY(rc != 0)) {\n"
-           "                    const fx_task *bad = fx_group_failed(&group);\n"
-           "                    rc = fx__flow_fail(ctx, rc, %s, bad->index, bad->error, \"%s phase failed\");\n"
-           "                }\n"
-           "            }\n"
-           "        }\n",
-        fn, fn, lit(g, k->label), phase);
+    put(g, "            } else {\n");
+    put_cursor_tasks(g, k, phase, 16);
+    put(g, "            }\n"
+           "        }\n");
 }
 
 /* parallelism != 1: the map phase on its site. A run the site puts on the
@@ -902,21 +912,15 @@ static void put_map_phase(Gen *g, const Comp *k)
            "                %s_frame f = {.p = p, .from = in->ptr, .to = kvs, .n = n,\n"
            "                    .parts = n < workers ? n : workers};\n"
            "                %s_task *tasks = fx_alloc(ctx, f.parts * sizeof *tasks);\n"
-           "                const size_t ntasks = tasks != NULL ? fx_cursor_watch(&f.next, &group, f.parts) : 0;\n"
-           "                for (size_t ti = 0; ti < ntasks; ti++) {\n"
-           "                    tasks[ti] = (%s_task){.task = {.fn = %s, .index = -1}, .f = &f};\n"
-           "                    fx_group_spawn(&group, &tasks[ti].task);\n"
-           "                }\n"
-           "                rc = fx_group_wait(&group);   /* 0 at once when nothing was spawned */\n"
-           "                if (FX_UNLIKELY(tasks == NULL)) {\n",
-        label, map, map, map, map);
+           "                if (tasks == NULL) {\n"
+           "                    (void)fx_group_wait(&group);   /* nothing spawned: it only ends */\n",
+        label, map, map);
     put_nomem(g, 20, k);
-    put(g, "                } else if (FX_UNLIKELY(rc != 0)) {\n"
-           "                    const fx_task *bad = fx_group_failed(&group);\n"
-           "                    rc = fx__flow_fail(ctx, rc, %s, bad->index, bad->error, \"map phase failed\");\n"
-           "                }\n"
+    put(g, "                } else {\n");
+    put_cursor_tasks(g, k, "map", 20);
+    put(g, "                }\n"
            "            }\n"
-           "        }\n", label);
+           "        }\n");
 }
 
 /* parallelism 1: the map phase and shuffle as one task (prelude_shuffle). */
