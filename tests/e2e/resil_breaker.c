@@ -307,68 +307,31 @@ static void test_resil_breaker_many_threads(void **state)
 
 /* force_open and reset from one thread reach the inline closed path of
  * callers on others: in rounds announced after the control call returned,
- * a call that started after it is rejected (forced open) or runs (reset).
- * A worker checks its answer only when the round did not move while it
- * called. */
-enum { CONTROL_ROUNDS = 200, CONTROL_THREADS = 4 };
-
-typedef struct control {
-    resil_breaker_guarded *p;
-    atomic_int round;                   /* odd: forced open; even: reset; -1 while the call runs */
-    atomic_int seen[CONTROL_THREADS];   /* the last round each worker answered correctly in */
-    atomic_int wrong;
-    atomic_bool stop;
-} control;
-
-typedef struct control_arg {
-    control *c;
-    int id;
-} control_arg;
-
-static void *control_worker(void *arg)
+ * a call that started after it is rejected (forced open) or runs (reset)
+ * (fx_test_control_rounds). */
+static void force_open_or_reset(void *arg, int round)
 {
-    control_arg *a = arg;
-    control *c = a->c;
-    fx_ctx *ctx = fx_ctx_new();
-    while (!atomic_load(&c->stop)) {
-        int r = atomic_load(&c->round);
-        int64_t in = 4, out = 0;
-        int rc = resil_breaker_guarded_process(c->p, ctx, &in, &out);
-        fx_ctx_reset(ctx);
-        if (r < 0 || atomic_load(&c->round) != r) continue;
-        if (rc != (r % 2 == 1 ? FX_ECIRCUIT_OPEN : 0) || (rc == 0 && out != 8)) atomic_fetch_add(&c->wrong, 1);
-        else if (atomic_exchange(&c->seen[a->id], r) == r) sched_yield();   /* answered: let the control run */
-    }
-    fx_ctx_free(ctx);
-    return NULL;
+    fx_circuit_breaker *cb = resil_breaker_guarded_cb(arg);
+    if (round % 2 == 1)
+        fx_circuit_breaker_force_open(cb);
+    else
+        fx_circuit_breaker_reset(cb);
+}
+
+static bool guarded_answer_right(void *arg, fx_ctx *ctx, int round)
+{
+    int64_t in = 4, out = 0;
+    int rc = resil_breaker_guarded_process(arg, ctx, &in, &out);
+    return rc == (round % 2 == 1 ? FX_ECIRCUIT_OPEN : 0) && (rc != 0 || out == 8);
 }
 
 static void test_resil_breaker_control_reaches_other_threads(void **state)
 {
     (void)state;
-    control c = { .p = resil_breaker_guarded_new(rt) };
-    fx_circuit_breaker *cb = resil_breaker_guarded_cb(c.p);
-    control_arg args[CONTROL_THREADS];
-    pthread_t t[CONTROL_THREADS];
-    for (int i = 0; i < CONTROL_THREADS; i++) {
-        args[i] = (control_arg){ .c = &c, .id = i };
-        assert_int_equal(pthread_create(&t[i], NULL, control_worker, &args[i]), 0);
-    }
-    for (int r = 1; r <= 2 * CONTROL_ROUNDS && atomic_load(&c.wrong) == 0; r++) {
-        atomic_store(&c.round, -1);
-        if (r % 2 == 1)
-            fx_circuit_breaker_force_open(cb);
-        else
-            fx_circuit_breaker_reset(cb);
-        atomic_store(&c.round, r);
-        for (int i = 0; i < CONTROL_THREADS; i++)
-            while (atomic_load(&c.seen[i]) != r && atomic_load(&c.wrong) == 0) sched_yield();
-    }
-    atomic_store(&c.stop, true);
-    for (int i = 0; i < CONTROL_THREADS; i++) assert_int_equal(pthread_join(t[i], NULL), 0);
-    assert_int_equal(atomic_load(&c.wrong), 0);
-    assert_int_equal(fx_circuit_breaker_state(cb), FX_CIRCUIT_CLOSED);
-    resil_breaker_guarded_free(c.p);
+    resil_breaker_guarded *p = resil_breaker_guarded_new(rt);
+    assert_int_equal(fx_test_control_rounds(4, 400, force_open_or_reset, guarded_answer_right, p), 0);
+    assert_int_equal(fx_circuit_breaker_state(resil_breaker_guarded_cb(p)), FX_CIRCUIT_CLOSED);
+    resil_breaker_guarded_free(p);
 }
 
 int main(void)

@@ -223,62 +223,26 @@ static void test_resil_limit_many_threads(void **state)
 
 /* set_rate from one thread reaches the inline "rate inf" test of callers
  * on others: rounds of rate 0 (burst 0: nothing admitted) and inf, each
- * announced after set_rate returned; a worker checks its answer only when
- * the round did not move while it called (docs/RESILIENCE.md). */
-enum { FLIP_ROUNDS = 200, FLIP_THREADS = 4 };
-
-typedef struct flip {
-    resil_limit_flip *p;
-    atomic_int round;                   /* odd: rate 0; even: inf; -1 while set_rate runs */
-    atomic_int seen[FLIP_THREADS];      /* the last round each worker answered correctly in */
-    atomic_int wrong;
-    atomic_bool stop;
-} flip;
-
-typedef struct flip_arg {
-    flip *f;
-    int id;
-} flip_arg;
-
-static void *flip_worker(void *arg)
+ * announced after set_rate returned (fx_test_control_rounds,
+ * docs/RESILIENCE.md). */
+static void zero_or_inf(void *arg, int round)
 {
-    flip_arg *a = arg;
-    flip *f = a->f;
-    fx_ctx *ctx = fx_ctx_new();
-    while (!atomic_load(&f->stop)) {
-        int r = atomic_load(&f->round);
-        int64_t in = 1, out = 0;
-        int rc = resil_limit_flip_process(f->p, ctx, &in, &out);
-        fx_ctx_reset(ctx);
-        if (r < 0 || atomic_load(&f->round) != r) continue;
-        if (rc != (r % 2 == 1 ? FX_ERATE_LIMITED : 0) || (rc == 0 && out != 2)) atomic_fetch_add(&f->wrong, 1);
-        else if (atomic_exchange(&f->seen[a->id], r) == r) sched_yield();   /* answered: let the control run */
-    }
-    fx_ctx_free(ctx);
-    return NULL;
+    fx_rate_limiter_set_rate(resil_limit_flip_fl(arg), round % 2 == 1 ? 0.0 : FX_RATE_INF);
+}
+
+static bool flip_answer_right(void *arg, fx_ctx *ctx, int round)
+{
+    int64_t in = 1, out = 0;
+    int rc = resil_limit_flip_process(arg, ctx, &in, &out);
+    return rc == (round % 2 == 1 ? FX_ERATE_LIMITED : 0) && (rc != 0 || out == 2);
 }
 
 static void test_resil_limit_set_rate_reaches_other_threads(void **state)
 {
     (void)state;
-    flip f = { .p = resil_limit_flip_new(rt) };
-    flip_arg args[FLIP_THREADS];
-    pthread_t t[FLIP_THREADS];
-    for (int i = 0; i < FLIP_THREADS; i++) {
-        args[i] = (flip_arg){ .f = &f, .id = i };
-        assert_int_equal(pthread_create(&t[i], NULL, flip_worker, &args[i]), 0);
-    }
-    for (int r = 1; r <= 2 * FLIP_ROUNDS && atomic_load(&f.wrong) == 0; r++) {
-        atomic_store(&f.round, -1);
-        fx_rate_limiter_set_rate(resil_limit_flip_fl(f.p), r % 2 == 1 ? 0.0 : FX_RATE_INF);
-        atomic_store(&f.round, r);
-        for (int i = 0; i < FLIP_THREADS; i++)
-            while (atomic_load(&f.seen[i]) != r && atomic_load(&f.wrong) == 0) sched_yield();
-    }
-    atomic_store(&f.stop, true);
-    for (int i = 0; i < FLIP_THREADS; i++) assert_int_equal(pthread_join(t[i], NULL), 0);
-    assert_int_equal(atomic_load(&f.wrong), 0);
-    resil_limit_flip_free(f.p);
+    resil_limit_flip *p = resil_limit_flip_new(rt);
+    assert_int_equal(fx_test_control_rounds(4, 400, zero_or_inf, flip_answer_right, p), 0);
+    resil_limit_flip_free(p);
 }
 
 int main(void)

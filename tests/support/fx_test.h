@@ -33,4 +33,17 @@ bool fx_test_wait_waiters(const fx_clock *c, size_t n);
 /* Spins until *flag is true; false after ~10 s. */
 bool fx_test_wait_flag(atomic_bool *flag);
 
+/* Run-time control from one thread reaching callers on others (a breaker
+ * forced open and reset, a rate set to 0 and back). `threads` threads
+ * (at most FX_TEST_ROUND_THREADS) call `call` again and again on contexts
+ * of their own, while this thread runs rounds 1 .. rounds: for each it
+ * calls control(arg, r), then announces r and waits until every thread
+ * has answered right in round r. A call's answer counts only when the
+ * round did not move while it ran; `call` returns whether the answer is
+ * right for that round. Returns the number of wrong answers (the rounds
+ * stop at the first). */
+enum { FX_TEST_ROUND_THREADS = 16 };
+int fx_test_control_rounds(int threads, int rounds, void (*control)(void *arg, int round),
+                           bool (*call)(void *arg, fx_ctx *ctx, int round), void *arg);
+
 #endif
