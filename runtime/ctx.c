@@ -21,17 +21,29 @@ void fx__check(int rc, const char *what)
 
 static void ctx_init(fx_ctx *ctx, fx__root *root, fx_ctx *parent, const fx_clock *clock)
 {
-    memset(ctx, 0, sizeof *ctx);
+    /* Field by field: a memset of the whole struct (its pads and fallback
+     * record included) compiles to `rep stos`, which costs more than the
+     * rest of a parallel group's start. The pads are never read, the
+     * fallback record is written whole before it is used. */
+    atomic_init(&ctx->head.flags, 0);
+    fx__record_init(ctx);
+    ctx->span = NULL;
     ctx->root = root;
     ctx->parent = parent;
-    atomic_init(&ctx->head.flags, 0);
+    ctx->children = ctx->prev_sibling = ctx->next_sibling = NULL;
+    ctx->waiters = NULL;
     atomic_init(&ctx->canceled, false);
     ctx->clock = clock;
+    ctx->has_deadline = false;
+    ctx->dl_clock = NULL;
+    ctx->deadline = 0;
+    ctx->dl_head = ctx->dl_next = NULL;
     /* A child's allocations by the thread making it (a worker, for a task
      * context) bump through a region of its own; the root's owner keeps
      * its lock-free chunk either way. */
-    if (parent != NULL) ctx->local.owner = &fx__thread_token;
-    fx__record_init(ctx);
+    ctx->local.owner = parent != NULL ? &fx__thread_token : NULL;
+    ctx->local.space.cur = ctx->local.space.end = NULL;
+    ctx->next_free = NULL;
 }
 
 fx_ctx *fx_ctx_new_clock(const fx_clock *clock)
@@ -68,22 +80,19 @@ fx_ctx *fx__ctx_task_child(fx_ctx *parent, void *span)
     return parent != NULL ? child_new_span(parent, parent->clock, false, 0, true, span) : NULL;
 }
 
-static fx_ctx *child_new_span(fx_ctx *parent, const fx_clock *clock, bool has_deadline,
-                              int64_t deadline, bool given_span, void *span)
+/* child_new_span's work, tree_mu held: a struct from the free list (or
+ * malloc), initialized and linked under parent. NULL on OOM. */
+static fx_ctx *child_new_locked(fx_ctx *parent, const fx_clock *clock, bool has_deadline,
+                                int64_t deadline, bool given_span, void *span)
 {
-    if (parent == NULL) return NULL;
     fx__root *root = parent->root;
-    FX__MUST(pthread_mutex_lock(&root->tree_mu));
     fx_ctx *ctx = root->free_ctx;
     if (ctx != NULL) {
         root->free_ctx = ctx->next_free;
         root->nfree--;
     }
     else ctx = malloc(sizeof *ctx);
-    if (ctx == NULL) {
-        FX__MUST(pthread_mutex_unlock(&root->tree_mu));
-        return NULL;
-    }
+    if (ctx == NULL) return NULL;
     ctx_init(ctx, root, parent, clock);
     ctx->span = given_span ? span : parent->span;
     ctx->dl_head = parent->dl_head;
@@ -110,8 +119,72 @@ static fx_ctx *child_new_span(fx_ctx *parent, const fx_clock *clock, bool has_de
     ctx->next_sibling = parent->children;
     if (parent->children != NULL) parent->children->prev_sibling = ctx;
     parent->children = ctx;
+    return ctx;
+}
+
+static fx_ctx *child_new_span(fx_ctx *parent, const fx_clock *clock, bool has_deadline,
+                              int64_t deadline, bool given_span, void *span)
+{
+    if (parent == NULL) return NULL;
+    fx__root *root = parent->root;
+    FX__MUST(pthread_mutex_lock(&root->tree_mu));
+    fx_ctx *ctx = child_new_locked(parent, clock, has_deadline, deadline, given_span, span);
     FX__MUST(pthread_mutex_unlock(&root->tree_mu));
     return ctx;
+}
+
+/* Keeps at least n recycled structs in root's free list (tree_mu held). */
+static void reserve_locked(fx__root *root, size_t n)
+{
+    while (root->nfree < n) {
+        fx_ctx *spare = malloc(sizeof *spare);
+        if (spare == NULL) break;
+        spare->next_free = root->free_ctx;
+        root->free_ctx = spare;
+        root->nfree++;
+    }
+}
+
+fx_ctx *fx__ctx_group_contexts(fx_ctx *parent, fx_ctx **tasks, int *ntasks, size_t reserve)
+{
+    int want = *ntasks;
+    *ntasks = 0;
+    fx__root *root = parent->root;
+    FX__MUST(pthread_mutex_lock(&root->tree_mu));
+    fx_ctx *group = child_new_locked(parent, parent->clock, false, 0, false, NULL);
+    if (group != NULL) {
+        for (int i = 0; i < want; i++) {
+            tasks[i] = child_new_locked(group, group->clock, false, 0, true, group->span);
+            if (tasks[i] == NULL) break;
+            *ntasks = i + 1;
+        }
+        if (reserve > 0) reserve_locked(root, reserve);
+    }
+    FX__MUST(pthread_mutex_unlock(&root->tree_mu));
+    return group;
+}
+
+/* fx_ctx_free's unlinking and recycling of a child (tree_mu held). */
+static void child_free_locked(fx__root *root, fx_ctx *ctx)
+{
+    assert(ctx->children == NULL && "fx_ctx_free: free the children first");
+    assert(ctx->waiters == NULL && "fx_ctx_free: a thread still sleeps on it");
+    if (ctx->prev_sibling != NULL) ctx->prev_sibling->next_sibling = ctx->next_sibling;
+    else ctx->parent->children = ctx->next_sibling;
+    if (ctx->next_sibling != NULL) ctx->next_sibling->prev_sibling = ctx->prev_sibling;
+    ctx->next_free = root->free_ctx;
+    root->free_ctx = ctx;
+    root->nfree++;
+}
+
+void fx__ctx_free_group(fx_ctx *group, fx_ctx *const *tasks, int ntasks)
+{
+    if (group == NULL) return;
+    fx__root *root = group->root;
+    FX__MUST(pthread_mutex_lock(&root->tree_mu));
+    for (int i = 0; i < ntasks; i++) child_free_locked(root, tasks[i]);
+    child_free_locked(root, group);
+    FX__MUST(pthread_mutex_unlock(&root->tree_mu));
 }
 
 fx_ctx *fx_ctx_with_cancel(fx_ctx *parent)
@@ -193,14 +266,7 @@ void fx_ctx_free(fx_ctx *ctx)
         return;
     }
     FX__MUST(pthread_mutex_lock(&root->tree_mu));
-    assert(ctx->children == NULL && "fx_ctx_free: free the children first");
-    assert(ctx->waiters == NULL && "fx_ctx_free: a thread still sleeps on it");
-    if (ctx->prev_sibling != NULL) ctx->prev_sibling->next_sibling = ctx->next_sibling;
-    else ctx->parent->children = ctx->next_sibling;
-    if (ctx->next_sibling != NULL) ctx->next_sibling->prev_sibling = ctx->prev_sibling;
-    ctx->next_free = root->free_ctx;
-    root->free_ctx = ctx;
-    root->nfree++;
+    child_free_locked(root, ctx);
     FX__MUST(pthread_mutex_unlock(&root->tree_mu));
 }
 
@@ -216,13 +282,7 @@ void fx__ctx_reserve(fx_ctx *ctx, size_t n)
 {
     fx__root *root = ctx->root;
     FX__MUST(pthread_mutex_lock(&root->tree_mu));
-    while (root->nfree < n) {
-        fx_ctx *spare = malloc(sizeof *spare);
-        if (spare == NULL) break;
-        spare->next_free = root->free_ctx;
-        root->free_ctx = spare;
-        root->nfree++;
-    }
+    reserve_locked(root, n);
     FX__MUST(pthread_mutex_unlock(&root->tree_mu));
 }
 

@@ -280,6 +280,16 @@ void fx__ctx_reserve(fx_ctx *ctx, size_t n);
  * worker handed back (under the scheduler's lock): its arena region, and
  * what is left of it, is now the calling thread's. */
 void fx__ctx_adopt(fx_ctx *ctx);
+/* A parallel group's contexts under one lock of the tree: the group
+ * context (fx_ctx_with_cancel(parent)) and up to *ntasks task contexts,
+ * children of it whose current span is the group context's (as
+ * fx__ctx_task_child makes them); then, like fx__ctx_reserve, at least
+ * `reserve` recycled structs kept. Returns the group context, NULL on OOM;
+ * *ntasks becomes the number of task contexts made (fewer on OOM). */
+fx_ctx *fx__ctx_group_contexts(fx_ctx *parent, fx_ctx **tasks, int *ntasks, size_t reserve);
+/* Frees what fx__ctx_group_contexts made, under one lock: the task
+ * contexts tasks[0..ntasks-1] (each without children), then group. */
+void fx__ctx_free_group(fx_ctx *group, fx_ctx *const *tasks, int ntasks);
 /* fx_ctx_with_cancel(parent), but with `span` as its current span instead
  * of reading the parent's (see ctx.c). */
 fx_ctx *fx__ctx_task_child(fx_ctx *parent, void *span);

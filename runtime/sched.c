@@ -657,26 +657,23 @@ static int init_chosen(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency
     p->nspare = p->nidle = 0;
     p->waiter = NULL;
     p->events = 0;
-    p->ctx = fx_ctx_with_cancel(ctx);
+    /* The group context, and a context for every task that can run on a
+     * worker at once (the owner's run on the group context), all made here
+     * under one lock of the context tree, whose lines are already in this
+     * thread's cache, rather than by each worker as it starts, and freed by
+     * wait: a worker's start and end touch no shared tree. Worker tasks
+     * pass them on. Beyond the eight a group holds, a worker makes its own,
+     * from structs kept by the root: how many are alive at a time depends on
+     * timing, and the first run that reaches the maximum would otherwise
+     * malloc in steady state. */
+    if (p->limit - 1 < workers) workers = p->limit - 1;
+    const int held = workers < 8 ? workers : 8;
+    int want = held;
+    p->ctx = fx__ctx_group_contexts(ctx, p->spare, &want, (size_t)(workers - held));
     if (p->ctx == NULL) return FX_ENOMEM;
     p->span = p->ctx->span;   /* only this thread uses p->ctx yet */
-    /* A context for every task that can run on a worker at once (the
-     * owner's run on the group context), made here, where the context
-     * tree's lock and lines are already in this thread's cache, rather
-     * than by each worker as it starts, and freed by wait: a worker's start
-     * and end touch no shared tree. Worker tasks pass them on. Beyond the
-     * eight a group holds, a worker makes its own, from contexts kept by
-     * the root: how many are alive at a time depends on timing, and the
-     * first run that reaches the maximum would otherwise malloc in steady
-     * state. */
-    if (p->limit - 1 < workers) workers = p->limit - 1;
-    int want = workers < 8 ? workers : 8;
-    for (int i = 0; i < want; i++) {
-        p->spare[i] = fx__ctx_task_child(p->ctx, p->span);
-        if (p->spare[i] == NULL) break;
-        p->nspare = p->nidle = i + 1;
-    }
-    if (workers > p->nspare) fx__ctx_reserve(ctx, (size_t)(workers - p->nspare));
+    p->nspare = p->nidle = want;
+    if (want < held) fx__ctx_reserve(ctx, (size_t)(workers - want));   /* after an OOM: try again */
     /* And room for the regions the workers' contexts will carve, so that a
      * worker allocating for the first time, in whichever run that is, does
      * not malloc (an OOM here shows at that allocation instead). */
@@ -830,8 +827,7 @@ int fx_group_wait(fx_group *g)
     if (locked) FX__MUST(pthread_mutex_unlock(&s->mu));
     if (have_cond) FX__MUST(pthread_cond_destroy(&w.cond));
     if (p->timed) note_time(p);
-    for (int i = 0; i < p->nspare; i++) fx_ctx_free(p->spare[i]);
-    fx_ctx_free(p->ctx);
+    fx__ctx_free_group(p->ctx, p->spare, p->nspare);
     return p->failed != NULL ? p->failed->rc : 0;
 }
 
