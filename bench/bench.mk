@@ -26,6 +26,8 @@ FX_HDRS  := $(wildcard runtime/include/fluxus/*.h)
 OBJ      := $(MODULES:%=$(OUT)/obj/b%.o) $(MODULES:%=$(OUT)/obj/%_stages.o) $(MODULES:%=$(OUT)/obj/fam_%.o) \
             $(OUT)/obj/harness.o $(OUT)/obj/alloc_count.o $(OUT)/obj/peer_tbb.o
 BIN      := $(OUT)/bench
+# A diagnosis tool, built with the suite, not run by it (docs/PERFORMANCE.md).
+MAPTRACE := $(OUT)/maptrace
 STAMP_TBB := $(OUT)/.tbb-ok
 
 ifeq ($(BENCH_FILTER),)
@@ -37,7 +39,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-run: $(BIN)
+run: $(BIN) $(MAPTRACE)
 	$(BIN) --results $(RESULTS) --fluxc $(FLUXC) --scratch $(OUT)/fxspeed $(if $(BENCH_FILTER),--filter '$(BENCH_FILTER)')
 
 $(STAMP_TBB): bench/need_tbb.sh
@@ -66,5 +68,8 @@ $(OUT)/obj/peer_tbb.o: bench/peer_tbb.cpp bench/harness.h bench/work.h bench/pee
 # libraries for the Prometheus variant of MetricatedStage.
 $(BIN): $(OBJ) $(LIBFX)
 	$(CXX) -pthread -o $@ $(OBJ) $(LIBFX) -ltbb -lmicrohttpd -lcurl -lm -ldl
+
+$(MAPTRACE): $(OUT)/obj/maptrace.o $(OUT)/obj/flow_stages.o $(LIBFX)
+	$(CC) -pthread -o $@ $(OUT)/obj/maptrace.o $(OUT)/obj/flow_stages.o $(LIBFX) -lm
 
 .PHONY: run
