@@ -360,7 +360,9 @@ void bench_register_observe(void)
  * the observed ways times the same eleven things by hand (each call, and
  * the whole, between two clock reads, durations and counts summed), so
  * fluxus/limit is what fluxus adds beyond the clock. (fluxus - off) / 11
- * is the cost per observed component (docs/OBSERVABILITY.md §6). */
+ * is the cost per observed component (docs/OBSERVABILITY.md §6). The API
+ * floor makes, by hand, the runtime calls that observing the eleven
+ * components takes under the public API (below, floor_cost_process). */
 
 
 enum { COST_OFF, COST_NOOP_METRICS, COST_PROMETHEUS, COST_NOOP_TRACER, COST_OTLP };
@@ -428,10 +430,49 @@ typedef struct cost_arg {
     int kind;
 } cost_arg;
 
-typedef struct fx_cost_st {
+/* The observer of a way and the runtime configured with it (fluxus's and
+ * the floor's alike, each its own). */
+typedef struct cost_observer {
     fx_prometheus *prom;
     fx_otlp *otlp;
-    fx_runtime *rt;   /* NULL: the default runtime */
+    fx_runtime *rt;   /* NULL: the default runtime (COST_OFF) */
+} cost_observer;
+
+/* 0, or -1 when an observed kind could not make its runtime. */
+static int cost_observer_init(cost_observer *o, int kind)
+{
+    fx_runtime_config cfg = {0};
+    switch (kind) {
+    case COST_NOOP_METRICS:
+        cfg.metrics = &noop_metrics;
+        break;
+    case COST_PROMETHEUS:
+        o->prom = fx_prometheus_new(NULL);
+        cfg.metrics = o->prom != NULL ? fx_prometheus_metrics(o->prom) : NULL;
+        break;
+    case COST_NOOP_TRACER:
+        cfg.tracer = &noop_tracer;
+        break;
+    case COST_OTLP:
+        o->otlp = fx_otlp_new(&(fx_otlp_config){.service_name = "bench", .file = "/dev/null"});
+        cfg.tracer = o->otlp != NULL ? fx_otlp_tracer(o->otlp) : NULL;
+        break;
+    }
+    bool configured = cfg.metrics != NULL || cfg.tracer != NULL;
+    if (kind != COST_OFF && configured)
+        o->rt = fx_runtime_new(&cfg);
+    return kind != COST_OFF && o->rt == NULL ? -1 : 0;
+}
+
+static void cost_observer_free(cost_observer *o)
+{
+    fx_runtime_free(o->rt);
+    fx_prometheus_free(o->prom);
+    fx_otlp_free(o->otlp);
+}
+
+typedef struct fx_cost_st {
+    cost_observer obs;
     bobserve_costed *p;
     fx_ctx *ctx;
 } fx_cost_st;
@@ -441,9 +482,7 @@ static void fx_cost_teardown(void *v)
     fx_cost_st *s = v;
     bobserve_costed_free(s->p);
     fx_ctx_free(s->ctx);
-    fx_runtime_free(s->rt);
-    fx_prometheus_free(s->prom);
-    fx_otlp_free(s->otlp);
+    cost_observer_free(&s->obs);
     free(s);
 }
 
@@ -453,27 +492,7 @@ static void *fx_cost_setup(const void *arg)
     fx_cost_st *s = calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
-    fx_runtime_config cfg = {0};
-    switch (a->kind) {
-    case COST_NOOP_METRICS:
-        cfg.metrics = &noop_metrics;
-        break;
-    case COST_PROMETHEUS:
-        s->prom = fx_prometheus_new(NULL);
-        cfg.metrics = s->prom != NULL ? fx_prometheus_metrics(s->prom) : NULL;
-        break;
-    case COST_NOOP_TRACER:
-        cfg.tracer = &noop_tracer;
-        break;
-    case COST_OTLP:
-        s->otlp = fx_otlp_new(&(fx_otlp_config){.service_name = "bench", .file = "/dev/null"});
-        cfg.tracer = s->otlp != NULL ? fx_otlp_tracer(s->otlp) : NULL;
-        break;
-    }
-    bool configured = cfg.metrics != NULL || cfg.tracer != NULL;
-    if (a->kind != COST_OFF && configured)
-        s->rt = fx_runtime_new(&cfg);
-    s->p = a->kind != COST_OFF && s->rt == NULL ? NULL : bobserve_costed_new(s->rt);
+    s->p = cost_observer_init(&s->obs, a->kind) != 0 ? NULL : bobserve_costed_new(s->obs.rt);
     s->ctx = fx_ctx_new();
     if (s->p == NULL || s->ctx == NULL) {
         fx_cost_teardown(s);
@@ -546,6 +565,153 @@ static int limit_cost_run(void *v, size_t n)
     return 0;
 }
 
+/* The API floor of `costed`, written by hand (bench/harness.h). Off: the
+ * ten stages in a row, a context check before each, each writing its own
+ * temporary, the last zeroed because it is the result (ChainDepth/10's
+ * floor with bobserve_step). */
+static inline __attribute__((always_inline)) int floor_cost_chain(fx_ctx *ctx, const int64_t *in, int64_t *out)
+{
+    int64_t t[10];
+    t[9] = 0;
+    const int64_t *x = in;
+    _Pragma("GCC unroll 16")
+    for (int k = 0; k < 10; k++) {
+        if (fx_ctx_done(ctx))
+            return fx_ctx_err(ctx);
+        int rc = bobserve_step(ctx, x, &t[k]);
+        if (rc != 0)
+            return rc;
+        x = &t[k];
+    }
+    *out = t[9];
+    return 0;
+}
+
+static BENCH_FLOOR_FN int floor_cost_off_process(bench_floor_st *p, fx_ctx *ctx, const int64_t *in, int64_t *out)
+{
+    if (p == NULL || ctx == NULL || in == NULL || out == NULL)
+        return FX_EINVAL;
+    return floor_cost_chain(ctx, in, out);
+}
+
+static int floor_cost_off_run(void *v, size_t n)
+{
+    bench_floor_st *s = v;
+    for (size_t i = 0; i < n; i++) {
+        int64_t in = (int64_t)i, out = 0;
+        if (floor_cost_off_process(s, s->ctx, &in, &out) != 0 || out != in + 10)
+            return 1;
+    }
+    return 0;
+}
+
+/* Observed: what SPEC §5.6 makes the runtime's collector or tracer receive,
+ * for the pipeline and for each of its ten stages (their events, their
+ * spans nested in the pipeline's), around the context checks and the
+ * stages. As for MetricatedStage, fx_observe_* are the only public way to
+ * the runtime's collector and tracer, so they are the floor's calls too,
+ * the same ones fluxc emits, and the cheapest pairing the contract allows:
+ * the pipeline's begin lends its clock read to the first stage's begin,
+ * the last stage's end lends its read to the pipeline's end (twenty clock
+ * reads for eleven components, not twenty-two). A component per stage, as
+ * each stage is one (Prometheus puts the ten in one series either way). */
+static const fx_component floor_cost_components[] = {
+    {"costed", "costed", "bobserve", FX_COMPONENT_PIPELINE},
+    {"costed", "step", "bobserve", FX_COMPONENT_STAGE},
+    {"costed", "step", "bobserve", FX_COMPONENT_STAGE},
+    {"costed", "step", "bobserve", FX_COMPONENT_STAGE},
+    {"costed", "step", "bobserve", FX_COMPONENT_STAGE},
+    {"costed", "step", "bobserve", FX_COMPONENT_STAGE},
+    {"costed", "step", "bobserve", FX_COMPONENT_STAGE},
+    {"costed", "step", "bobserve", FX_COMPONENT_STAGE},
+    {"costed", "step", "bobserve", FX_COMPONENT_STAGE},
+    {"costed", "step", "bobserve", FX_COMPONENT_STAGE},
+    {"costed", "step", "bobserve", FX_COMPONENT_STAGE},
+};
+
+typedef struct floor_cost {
+    cost_observer obs;
+    bool observed;   /* fx_runtime_observed(obs.rt), read once at setup */
+    fx_ctx *ctx;
+} floor_cost;
+
+static void floor_cost_teardown(void *v)
+{
+    floor_cost *s = v;
+    fx_ctx_free(s->ctx);
+    cost_observer_free(&s->obs);
+    free(s);
+}
+
+static void *floor_cost_setup(const void *arg)
+{
+    const cost_arg *a = arg;
+    floor_cost *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    if (cost_observer_init(&s->obs, a->kind) != 0 || (s->ctx = fx_ctx_new()) == NULL) {
+        floor_cost_teardown(s);
+        return NULL;
+    }
+    s->observed = fx_runtime_observed(s->obs.rt);
+    return s;
+}
+
+static BENCH_FLOOR_FN int floor_cost_process(floor_cost *p, fx_ctx *ctx, const int64_t *in, int64_t *out)
+{
+    if (p == NULL || ctx == NULL || in == NULL || out == NULL)
+        return FX_EINVAL;
+    if (!p->observed)
+        return floor_cost_chain(ctx, in, out);
+    fx_runtime *rt = p->obs.rt;
+    fx_observation pipeline;
+    fx_observe_begin_lending(rt, ctx, &floor_cost_components[0], &pipeline);
+    int64_t t[10];
+    t[9] = 0;
+    const int64_t *x = in;
+    int rc = 0;
+    _Pragma("GCC unroll 16")
+    for (int k = 0; k < 10; k++) {
+        if (fx_ctx_done(ctx)) {   /* no events for a stage that does not run */
+            rc = fx_ctx_err(ctx);
+            break;
+        }
+        fx_observation stage;
+        fx_observe_begin(rt, ctx, &floor_cost_components[1 + k], &stage);
+        rc = bobserve_step(ctx, x, &t[k]);
+        if (k < 9)
+            fx_observe_end(rt, ctx, &floor_cost_components[1 + k], &stage, rc);
+        else
+            fx_observe_end_lending(rt, ctx, &floor_cost_components[1 + k], &stage, rc);
+        if (rc != 0)
+            break;
+        x = &t[k];
+    }
+    if (rc == 0)
+        *out = t[9];
+    fx_observe_end(rt, ctx, &floor_cost_components[0], &pipeline, rc);
+    return rc;
+}
+
+static int floor_cost_run(void *v, size_t n)
+{
+    floor_cost *s = v;
+    for (size_t i = 0; i < n; i++) {
+        int64_t in = (int64_t)i, out = 0;
+        if (floor_cost_process(s, s->ctx, &in, &out) != 0 || out != in + 10)
+            return 1;
+    }
+    return 0;
+}
+
+#define COST_OFF_FLOOR_NOTE "10 × (ctx check, the stage through memory), unrolled, result temp"
+/* The runtime's collector and tracer are reachable only through fx_observe_*. */
+#define COST_FLOOR_NOTE                                                                             \
+    "fx_observe_begin_lending (pipeline); 10 × (ctx check, fx_observe_begin, the stage through "     \
+    "memory, fx_observe_end; the 10th's end fx_observe_end_lending), unrolled; result temp; "          \
+    "fx_observe_end (pipeline): the runtime calls fluxus makes, the only public way to the runtime's "  \
+    "collector and tracer"
+
 static void register_observe_cost(void)
 {
     static const struct {
@@ -565,8 +731,12 @@ static void register_observe_cost(void)
             .arg = &ways[i].arg,
             .fluxus = {fx_cost_setup, fx_cost_run, fx_cost_teardown},
             .limit = {limit_cost_setup, limit_cost_run, free},
+            .floor = ways[i].arg.kind == COST_OFF
+                         ? (bench_impl){bench_floor_setup, floor_cost_off_run, bench_floor_teardown}
+                         : (bench_impl){floor_cost_setup, floor_cost_run, floor_cost_teardown},
             .limit_note = ways[i].arg.kind == COST_OFF
                               ? "ten direct calls, nothing observed"
                               : "ten direct calls, each and the whole between two clock reads, counters summed",
+            .floor_note = ways[i].arg.kind == COST_OFF ? COST_OFF_FLOOR_NOTE : COST_FLOOR_NOTE,
         });
 }
