@@ -312,7 +312,20 @@ typedef struct fx__sched {
     int busy;                           /* workers running a task */
     int ncpu;                           /* online CPUs at init: spinners leave one to callers */
     int64_t spin_ns;                    /* immutable: how long a thread spins, 0 = never */
+    int owner_cpu;                      /* atomic, relaxed: the CPU of the last owner to
+                                           publish a group (-1 = unknown), a hint for
+                                           spinning workers (affinity.c) */
 } fx__sched;
+
+/* affinity.c. The CPU the calling thread runs on, -1 when unknown. */
+int fx__current_cpu(void);
+/* When the calling thread runs on `cpu` and its affinity mask allows
+ * another CPU, moves it off `cpu` (a mask without it, then the old mask
+ * back) and returns 1. Returns 0, having changed nothing and made no
+ * system call, when the thread is not on `cpu`; -1 when it is but cannot
+ * move (its mask allows no other CPU, or not on Linux). A spinning worker
+ * calls it to leave the CPU of the owner whose work it waits for. */
+int fx__step_aside(int cpu);
 
 /* The default busy-wait of fx_runtime_config.spin_us. */
 #define FX__SPIN_DEFAULT_NS 50000

@@ -30,7 +30,10 @@
  * to spin_ns (fx_runtime_config.spin_us), watching one word without the
  * lock, and only then sleep. A spinning worker is not "idle": nobody
  * signals it, it sees the ready list change by itself. The lock-free reads
- * are only hints; every decision is taken again under the lock.
+ * are only hints; every decision is taken again under the lock. A spinner
+ * that finds itself on the CPU of the last owner to publish a group steps
+ * off it (affinity.c): a kernel that packs threads onto one vCPU would
+ * otherwise keep it there, running only when the owner's slice ends.
  *
  * Running on the caller. A group whose concurrency is 1, or one started at
  * a site (fx_group_init_at) where that was faster, runs INLINE: entirely on
@@ -286,14 +289,26 @@ static inline void cpu_relax(void)
  * when it saw that. Spins on pause instructions, yields the CPU to runnable
  * threads every few microseconds and reads the real clock only then: the
  * runtime's own clock may be a fake one. */
-static bool spin_until_ready(const fx__sched *s)
+/* A worker's stepping aside (affinity.c), across its spins. */
+enum { STEP_MAY, STEP_DONE_THIS_SPIN, STEP_NEVER };
+
+static bool spin_until_ready(const fx__sched *s, int *step)
 {
     const fx_clock *real = fx_clock_real();
     int64_t until = fx_clock_now(real) + s->spin_ns;
+    if (*step == STEP_DONE_THIS_SPIN) *step = STEP_MAY;
     for (;;) {
         for (int i = 0; i < 256; i++) {
             if (__atomic_load_n(&s->ready_head, __ATOMIC_RELAXED) != NULL) return true;
             cpu_relax();
+        }
+        /* A spinner on the CPU of the owner that hands it work only runs
+         * when that owner's time slice ends (affinity.c): it steps aside,
+         * once per spin (a kernel that packs threads may move it back), and
+         * never again once that proved impossible. */
+        if (*step == STEP_MAY) {
+            int moved = fx__step_aside(__atomic_load_n(&s->owner_cpu, __ATOMIC_RELAXED));
+            if (moved != 0) *step = moved > 0 ? STEP_DONE_THIS_SPIN : STEP_NEVER;
         }
         if (fx_clock_now(real) >= until) return false;
         sched_yield();
@@ -320,6 +335,7 @@ static void *worker_main(void *arg)
 {
     fx__sched *s = arg;
     bool may_spin = s->spin_ns > 0;
+    int step = STEP_MAY;
     FX__MUST(pthread_mutex_lock(&s->mu));
     for (;;) {
         fx_group *g = s->ready_head;
@@ -330,7 +346,7 @@ static void *worker_main(void *arg)
                 may_spin = false;
                 __atomic_store_n(&s->spinning, s->spinning + 1, __ATOMIC_RELAXED);   /* sites read it */
                 FX__MUST(pthread_mutex_unlock(&s->mu));
-                spin_until_ready(s);
+                spin_until_ready(s, &step);
                 FX__MUST(pthread_mutex_lock(&s->mu));
                 __atomic_store_n(&s->spinning, s->spinning - 1, __ATOMIC_RELAXED);
                 continue;
@@ -399,6 +415,7 @@ void fx__sched_init(fx__sched *s, int threads, bool detached, int64_t spin_ns)
     FX__MUST(pthread_cond_init(&s->work, NULL));
     s->want = threads < 1 ? 1 : threads;
     s->detached = detached;
+    s->owner_cpu = -1;
 }
 
 void fx__sched_destroy(fx__sched *s)
@@ -792,6 +809,11 @@ int fx_group_wait(fx_group *g)
      * wakes a worker when more can start): spawning took no lock, and a
      * spinning worker does not contend with the owner for it meanwhile. */
     p->published = true;
+    if (s->spin_ns > 0) {   /* where a spinning worker should not be (affinity.c) */
+        int cpu = fx__current_cpu();
+        if (cpu != __atomic_load_n(&s->owner_cpu, __ATOMIC_RELAXED))
+            __atomic_store_n(&s->owner_cpu, cpu, __ATOMIC_RELAXED);
+    }
     while (p->outstanding > 0) {
         if (owner_may_start(p)) {
             fx_task *t = take(s, g, true);   /* wakes a worker if more can start */

@@ -31,7 +31,11 @@ typedef struct fx_runtime_config {
      * The price is CPU time burnt for at most this long after each burst of
      * work (spinners call sched_yield, so they give way to runnable
      * threads). 0 = the default: 50 µs when the machine has more than one
-     * online CPU, else no spinning; < 0 = never spin. */
+     * online CPU, else no spinning; < 0 = never spin. A spinning worker on
+     * the CPU of the thread that last handed work to the pool moves off
+     * it (Linux: its affinity mask without that CPU, then its own mask
+     * back), since it could not run beside that thread there
+     * (docs/RUNTIME.md). */
     int spin_us;
 } fx_runtime_config;
 
