@@ -898,7 +898,7 @@ size_t fx_cursor_take_chunk(fx_cursor *c, size_t n, size_t parts, size_t *end)
             *end = n;
             return n;
         }
-        size_t k = (n - lo) / (2 * parts);
+        size_t k = (n - lo) / parts;
         if (k < 1) k = 1;
         if (__atomic_compare_exchange_n(&c->fx__next, &lo, lo + k, true, __ATOMIC_RELAXED,
                                         __ATOMIC_RELAXED)) {

@@ -386,10 +386,14 @@ size_t fx_cursor_watch(fx_cursor *c, fx_group *g, size_t want);
 size_t fx_cursor_take(fx_cursor *c);
 
 /* Takes a chunk [lo, *end) of the items [0, n) and returns lo (n and
- * *end = n when none is left): guided self-scheduling, each take grabs
- * max(1, remaining / (2 * parts)) items, so `parts` takers (the group's
- * tasks) share the items in O(parts * log n) takes, with chunks that shrink
- * towards the end to balance the load. Lock-free; any thread. */
+ * *end = n when none is left): guided self-scheduling (as OpenMP's
+ * `guided`), each take grabs max(1, remaining / parts) items, so `parts`
+ * takers (the group's tasks) share the items in O(parts * log n) takes,
+ * with chunks that shrink towards the end to balance the load. Every take
+ * moves the cursor's line between cores, so few takes matter for small
+ * groups; the price is a first chunk of n / parts items, which leaves a
+ * taker with more than its share when the costly items all come first.
+ * Lock-free; any thread. */
 size_t fx_cursor_take_chunk(fx_cursor *c, size_t n, size_t parts, size_t *end);
 
 #endif /* FLUXUS_SCHED_H */
