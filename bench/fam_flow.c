@@ -323,6 +323,182 @@ static int floor_par_run(void *v, size_t n)
     return 0;
 }
 
+/* bflow_mapN_process written by hand (bench/harness.h), on a runtime of
+ * its own made like the fluxus way's (fx_runtime_new(NULL): every default,
+ * as the default runtime the fluxus way runs on). The result is a [str]
+ * from fx_alloc; each item gets a context check and bflow_item through its
+ * ABI, which takes the item's string from the arena with fx_alloc (the
+ * limit and oneTBB write into preallocated buffers instead). Concurrency 1:
+ * a plain loop. Otherwise the public group API as sched.h shows it: a group
+ * started at the instance's fx_group_site, a cursor watched by
+ * min(C, items, threads) tasks (task storage on the stack) that take it in
+ * chunks, fx_group_wait. A done context returns its error; a failing item
+ * returns FX_EMAP_ITEM (SPEC §5.4), its index and cause in the message
+ * (fx_fail cannot set the record's index or cause). */
+typedef struct floor_map {
+    fx_ctx *ctx;
+    fx_runtime *rt;          /* owned */
+    int conc;                /* the map's concurrency; 0 = the runtime's threads */
+    size_t size;             /* the case's items */
+    fx_group_site site;      /* the map's call site: its groups' timings (sched.h) */
+} floor_map;
+
+static void *floor_map_setup(const void *arg)
+{
+    const bench_flow_arg *a = arg;
+    floor_map *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->ctx = fx_ctx_new();
+    s->rt = fx_runtime_new(NULL);
+    s->conc = a->conc;
+    s->size = (size_t)a->size;
+    if (s->ctx == NULL || s->rt == NULL) {
+        fx_ctx_free(s->ctx);
+        fx_runtime_free(s->rt);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void floor_map_teardown(void *v)
+{
+    floor_map *s = v;
+    fx_ctx_free(s->ctx);
+    fx_runtime_free(s->rt);
+    free(s);
+}
+
+/* What a map's tasks share, on the caller's stack. */
+typedef struct floor_map_frame {
+    const int64_t *items;
+    const char **results;
+    size_t n;
+    size_t parts;                 /* the number of tasks: sets the chunk size */
+    _Alignas(64) fx_cursor next;  /* a line of its own: every take writes it */
+} floor_map_frame;
+
+typedef struct floor_map_task {
+    fx_task task;   /* first: the scheduler hands it back */
+    floor_map_frame *f;
+} floor_map_task;
+
+enum { FLOOR_MAP_FEW_TASKS = 16 };   /* more (a runtime of more threads): from the arena */
+
+/* Item `index` failed with rc, cause its record (NULL = a bare {rc}). */
+static int floor_map_fail(fx_ctx *ctx, int index, int rc, const fx_error *cause)
+{
+    const fx_error bare = {.code = rc, .index = -1};
+    char why[256];
+    fx_error_format(cause != NULL ? cause : &bare, why, sizeof why);
+    return fx_fail(ctx, FX_EMAP_ITEM, "item %d failed: %s", index, why);
+}
+
+static int floor_map_loop(fx_ctx *ctx, const int64_t *items, const char **results, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (fx_ctx_done(ctx))
+            return fx_ctx_err(ctx);
+        int rc = bflow_item(ctx, &items[i], &results[i]);
+        if (rc != 0) {
+            const fx_error *e = fx_ctx_error(ctx);   /* the stage's own fx_fail, if it made one */
+            return floor_map_fail(ctx, (int)i, rc, e != NULL && e->code == rc ? e : NULL);
+        }
+    }
+    return 0;
+}
+
+/* Takes chunks until none is left; the first failed item ends the task
+ * (the group then cancels the others: their next check fails). */
+static int floor_map_task_run(fx_task *t, fx_ctx *ctx)
+{
+    floor_map_frame *f = ((floor_map_task *)(void *)t)->f;
+    for (;;) {
+        size_t hi, i = fx_cursor_take_chunk(&f->next, f->n, f->parts, &hi);
+        if (i >= f->n)
+            return 0;
+        for (; i < hi; i++) {
+            int rc = fx_ctx_done(ctx) ? fx_ctx_err(ctx) : bflow_item(ctx, &f->items[i], &f->results[i]);
+            if (rc != 0) {
+                t->index = (int)i;
+                return rc;
+            }
+        }
+    }
+}
+
+static int floor_map_group(floor_map *p, fx_ctx *ctx, const int64_t *items, const char **results, size_t n)
+{
+    const int threads = fx_runtime_threads(p->rt);
+    const int conc = p->conc > 0 ? p->conc : threads;   /* SPEC §2.4: default = the runtime's threads */
+    size_t ntasks = n < (size_t)conc ? n : (size_t)conc;
+    if (ntasks > (size_t)threads)
+        ntasks = (size_t)threads;
+    floor_map_frame f;
+    f.items = items;
+    f.results = results;
+    f.n = n;
+    f.parts = ntasks;
+    f.next = (fx_cursor){0};
+    floor_map_task few[FLOOR_MAP_FEW_TASKS];
+    floor_map_task *tasks = ntasks <= FLOOR_MAP_FEW_TASKS ? few : fx_alloc(ctx, ntasks * sizeof *tasks);
+    if (tasks == NULL)
+        return FX_ENOMEM;
+    fx_group g;
+    int rc = fx_group_init_at(&g, p->rt, ctx, conc, &p->site, n);
+    if (rc != 0)
+        return rc;
+    ntasks = fx_cursor_watch(&f.next, &g, ntasks);   /* 1 when the group runs on the caller */
+    for (size_t i = 0; i < ntasks; i++) {
+        tasks[i] = (floor_map_task){.task = {.fn = floor_map_task_run, .index = (int)i}, .f = &f};
+        fx_group_spawn(&g, &tasks[i].task);
+    }
+    rc = fx_group_wait(&g);
+    if (rc == 0)
+        return 0;
+    if (fx_ctx_done(ctx))   /* cancelled from outside, not an item's failure */
+        return fx_ctx_err(ctx);
+    const fx_task *bad = fx_group_failed(&g);
+    return floor_map_fail(ctx, bad->index, bad->rc, bad->error);
+}
+
+static BENCH_FLOOR_FN int floor_map_process(floor_map *p, fx_ctx *ctx, const fx_slice_i64 *in, fx_slice_str *out)
+{
+    if (p == NULL || ctx == NULL || in == NULL || out == NULL)
+        return FX_EINVAL;
+    const size_t n = in->len;
+    if (n == 0) {   /* no stage to check the context before */
+        if (fx_ctx_done(ctx))
+            return fx_ctx_err(ctx);
+        *out = (fx_slice_str){0};
+        return 0;
+    }
+    const char **results = fx_alloc(ctx, n * sizeof *results);
+    if (results == NULL)
+        return FX_ENOMEM;
+    int rc = p->conc == 1 ? floor_map_loop(ctx, in->ptr, results, n)
+                          : floor_map_group(p, ctx, in->ptr, results, n);
+    if (rc == 0)
+        *out = (fx_slice_str){results, n};
+    return rc;
+}
+
+static int floor_map_run(void *v, size_t n)
+{
+    floor_map *s = v;
+    const fx_slice_i64 in = {map_input, s->size};
+    const char *want = map_expected(s->size);
+    for (size_t i = 0; i < n; i++) {
+        fx_slice_str out = {0};
+        if (floor_map_process(s, s->ctx, &in, &out) != 0 || out.len != s->size ||
+            strcmp(out.ptr[s->size - 1], want) != 0)
+            return 1;
+        fx_ctx_reset(s->ctx);
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- registration */
 
 #define FX(P) {bflow_##P##_setup, fx_##P##_run, bflow_##P##_teardown}
@@ -415,6 +591,12 @@ void bench_register_flow(void)
         "Map/10/conc-1",   "Map/10/conc-2",   "Map/10/conc-8",   "Map/10/default",
         "Map/100/conc-1",  "Map/100/conc-2",  "Map/100/conc-8",  "Map/100/default",
         "Map/1000/conc-1", "Map/1000/conc-2", "Map/1000/conc-8", "Map/1000/default"};
+    static const char map_floor_seq[] =
+        "[str] from fx_alloc; per item: ctx check, the stage (fx_allocs the item's string); fx_ctx_reset per op";
+    static const char map_floor_par[] =
+        "[str] from fx_alloc; a runtime of its own, all defaults (the fluxus way runs on the default one); "
+        "fx_group_init_at at a site in the instance, min(C, N, threads) tasks on the stack taking a cursor in "
+        "chunks, fx_group_wait; per item: ctx check, the stage (fx_allocs the item's string); fx_ctx_reset per op";
     for (size_t k = 0; k < 12; k++)
         bench_add(&(bench_case){
             .name = map_names[k],
@@ -424,7 +606,9 @@ void bench_register_flow(void)
             .limit = LIMIT,
             .peer = PEER_FLOW,
             .limit_note = maps[k].conc == 1 ? "a direct loop" : scaling_note,
+            .floor = {floor_map_setup, floor_map_run, floor_map_teardown},
             .peer_note = maps[k].conc == 0 ? "parallel_for" : "task_arena(concurrency) + parallel_for",
+            .floor_note = maps[k].conc == 1 ? map_floor_seq : map_floor_par,
             .go_fluxus_ns = k == 9 ? 630541 : 0,
         });
 }
