@@ -613,8 +613,8 @@ static void report(FILE *f, bool md, const machine *m, const case_result *rs, si
                    "floor: the API floor, the same work hand-written against fluxus's public API and stage ABI "
                    "(what the API itself costs); fluxus/floor is what fluxc's code adds to that, "
                    "not a target (the targets stay against the limit).\n\n");
-        fprintf(f, "| case | fluxus ns/op | limit ns/op | oneTBB ns/op | fluxus allocs/op | limit allocs/op | oneTBB allocs/op | fluxus/limit | fluxus/oneTBB | go-fluxus ns/op | floor ns/op | fluxus/floor |\n");
-        fprintf(f, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        fprintf(f, "| case | fluxus ns/op | limit ns/op | oneTBB ns/op | fluxus allocs/op | limit allocs/op | oneTBB allocs/op | fluxus/limit | fluxus/oneTBB | go-fluxus ns/op | floor ns/op | fluxus/floor | floor allocs/op |\n");
+        fprintf(f, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     } else {
         fprintf(f, "\n%s, %d CPUs, %s\n", m->cpu, m->cpus, m->kernel);
         fprintf(f, "%-36s %12s %12s %12s %8s %8s %8s %8s %8s %12s %8s\n", "case", "fluxus", "limit", "oneTBB", "fx-allc",
@@ -625,7 +625,7 @@ static void report(FILE *f, bool md, const machine *m, const case_result *rs, si
     int nfloor = 0, floor_within = 0, floor_zero_alloc = 0;
     for (size_t i = 0; i < n; i++) {
         const case_result *r = &rs[i];
-        char a[32], b[32], c[32], d[32], e[32], g[32], h[32], k[32], gof[32], fl[32], flq[32];
+        char a[32], b[32], c[32], d[32], e[32], g[32], h[32], k[32], gof[32], fl[32], flq[32], fla[32];
         fmt_way(a, sizeof a, &r->w[W_FLUXUS]);
         fmt_way(b, sizeof b, &r->w[W_LIMIT]);
         fmt_way(c, sizeof c, &r->w[W_PEER]);
@@ -643,6 +643,7 @@ static void report(FILE *f, bool md, const machine *m, const case_result *rs, si
         fmt_allocs(d, sizeof d, &r->w[W_FLUXUS]);
         fmt_allocs(e, sizeof e, &r->w[W_LIMIT]);
         fmt_allocs(g, sizeof g, &r->w[W_PEER]);
+        fmt_allocs(fla, sizeof fla, &r->w[W_FLOOR]);
         fmt_ratio(h, sizeof h, &r->w[W_FLUXUS], &r->w[W_LIMIT]);
         fmt_ratio(k, sizeof k, &r->w[W_FLUXUS], &r->w[W_PEER]);
         fmt_ratio(flq, sizeof flq, &r->w[W_FLUXUS], &r->w[W_FLOOR]);
@@ -653,8 +654,8 @@ static void report(FILE *f, bool md, const machine *m, const case_result *rs, si
         if (r->c->unavailable)
             snprintf(a, sizeof a, "not yet measurable");
         if (md)
-            fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r->c->name, a, b, c, d, e, g,
-                    h, k, gof, fl, flq);
+            fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r->c->name, a, b, c, d,
+                    e, g, h, k, gof, fl, flq, fla);
         else
             fprintf(f, "%-36s %12s %12s %12s %8s %8s %8s %8s %8s %12s %8s\n", r->c->name, a, b, c, d, e, g, h, k, fl,
                     flq);
