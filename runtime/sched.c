@@ -462,8 +462,8 @@ static unsigned units_below(double limit, double rate)
 }
 
 /* Works out, from the site's last times, up to how many units a group runs
- * on the caller (fx__inline_max), up to how many it may (fx__inline_fit:
- * within the budget), from how many the workers may win (fx__explore_min),
+ * on the caller (fx__inline_max: within the budget), up to how many are
+ * worth a timed try there (fx__inline_fit: within twice the budget), from how many the workers may win (fx__explore_min),
  * and the back-off floor; returns st with that floor. The inline time is
  * taken to grow with the units; the parallel one not to shrink below the
  * last run's (its hand-off does not) and to grow beyond it. */
@@ -481,8 +481,13 @@ static unsigned site_decide(fx_group_site *site, unsigned st)
         return st & ~(7u << SITE_FLOOR_SHIFT);
     }
     double rate = site_rate(&site->fx__cost_ns, &site->fx__units);
-    unsigned fit = units_below(budget, rate);
-    unsigned max = fit, explore_min = 0;
+    /* A group runs on the caller within the budget (max), but is tried
+     * there within twice the budget (fit): else one inline sample taken
+     * while the machine was busy, a little over the budget, would keep a
+     * site that runs near it (mapreduce's map phase) on the workers for
+     * good, even where they take three times as long. */
+    unsigned fit = units_below(2.0 * budget, rate);
+    unsigned max = units_below(budget, rate), explore_min = 0;
     if (st & SITE_PAR_KNOWN) {
         /* inline u * rate against par_cost * max(u, par_units) / par_units */
         unsigned beats = rate < par_rate ? UINT_MAX : units_below(par_cost, rate);

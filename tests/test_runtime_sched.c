@@ -690,6 +690,32 @@ static void test_runtime_sched_site_prefers_the_faster_way(void **state)
     fx_runtime_free(rt);
 }
 
+/* A site whose last timed run on the caller came out a little over the
+ * inline budget (a busy moment) goes to the workers, but still tries the
+ * caller now and then, and comes back to it when that is within the budget
+ * again: one slow sample must not keep it on workers three times slower
+ * for good. */
+static void test_runtime_sched_site_over_budget_tries_the_caller_again(void **state)
+{
+    (void)state;
+    fx_runtime *rt = fx_runtime_new(&(fx_runtime_config){ .threads = 2 });
+    fx_ctx *ctx = fx_ctx_new();
+    /* 4.4 us for 1000 units on the caller (the budget is 4 us), 13 us on
+     * the workers: the workers now, the caller tried every 1024th run (the
+     * back-off floor for a 3x difference). */
+    fx_group_site site = learnt_site(1, 4400, 1000, 13000, 1000);
+    assert_false(ran_inline(rt, ctx, &site, 1000));
+    site.fx__runs = 1023;
+    assert_true(ran_inline(rt, ctx, &site, 1000));   /* the try, timed: an empty group */
+    assert_true(site.fx__cost_ns < 4000);
+    assert_true(ran_inline(rt, ctx, &site, 1000));   /* back on the caller */
+    /* Twice the budget and more: never tried. */
+    fx_group_site far = learnt_site(1023, 8800, 1000, 13000, 1000);
+    assert_false(ran_inline(rt, ctx, &far, 1000));
+    fx_ctx_free(ctx);
+    fx_runtime_free(rt);
+}
+
 /* A site that prefers the caller tries the workers now and then, in a
  * burst of three timed parallel runs (with spinning on, timed only once a
  * worker spins: a sleeping one takes longer to wake than such a burst),
@@ -927,6 +953,7 @@ int main(void)
         cmocka_unit_test(test_runtime_sched_inline_choice),
         cmocka_unit_test(test_runtime_sched_site_learns_expensive),
         cmocka_unit_test(test_runtime_sched_site_prefers_the_faster_way),
+        cmocka_unit_test(test_runtime_sched_site_over_budget_tries_the_caller_again),
         cmocka_unit_test(test_runtime_sched_site_explores_the_workers),
         cmocka_unit_test(test_runtime_sched_site_decided_stays_on_the_caller),
         cmocka_unit_test(test_runtime_sched_site_fast_start_in_the_header),

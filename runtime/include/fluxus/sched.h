@@ -200,7 +200,9 @@ int fx_group_init(fx_group *g, fx_runtime *rt, fx_ctx *ctx, int concurrency);
  *  - the chosen way is timed again every 16th run (on the workers) or
  *    64th (on the caller), the other way now and then while it may win
  *    (every 64th run or fewer, so that trying costs about 1%, backing off
- *    to every 4096th while it keeps losing); a timed run more
+ *    to every 4096th while it keeps losing; the caller is tried while its
+ *    last time is within twice FX_GROUP_INLINE_NS, so that one slow sample
+ *    does not keep a site off it for good); a timed run more
  *    than twice as slow as the last one counts only when the next timed
  *    run of that way confirms it (one preemption must not move a site).
  * A group run on the caller calls every task exactly once; after the first
