@@ -284,14 +284,15 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* A worker's stepping aside (affinity.c), across its spins. */
+enum { STEP_MAY, STEP_DONE_THIS_SPIN, STEP_NEVER };
+
 /* Busy-waits (mu not held) for up to spin_ns: until the ready list is not
  * empty (a worker), or until *events differs from `seen` (an owner); true
  * when it saw that. Spins on pause instructions, yields the CPU to runnable
  * threads every few microseconds and reads the real clock only then: the
- * runtime's own clock may be a fake one. */
-/* A worker's stepping aside (affinity.c), across its spins. */
-enum { STEP_MAY, STEP_DONE_THIS_SPIN, STEP_NEVER };
-
+ * runtime's own clock may be a fake one. A worker also steps off its
+ * owner's CPU (`step`, see below). */
 static bool spin_until_ready(const fx__sched *s, int *step)
 {
     const fx_clock *real = fx_clock_real();
@@ -463,10 +464,11 @@ static unsigned units_below(double limit, double rate)
 
 /* Works out, from the site's last times, up to how many units a group runs
  * on the caller (fx__inline_max: within the budget), up to how many are
- * worth a timed try there (fx__inline_fit: within twice the budget), from how many the workers may win (fx__explore_min),
- * and the back-off floor; returns st with that floor. The inline time is
- * taken to grow with the units; the parallel one not to shrink below the
- * last run's (its hand-off does not) and to grow beyond it. */
+ * worth a timed try there (fx__inline_fit: within twice the budget), from
+ * how many the workers may win (fx__explore_min), and the back-off floor;
+ * returns st with that floor. The inline time is taken to grow with the
+ * units; the parallel one not to shrink below the last run's (its hand-off
+ * does not) and to grow beyond it. */
 static unsigned site_decide(fx_group_site *site, unsigned st)
 {
     const double budget = FX_GROUP_INLINE_NS;
