@@ -63,7 +63,7 @@ static const char *ns_const(Compiler *c, int64_t ns)
 /* A double as a C constant that reads back exactly ("2.0", "0.2"). */
 static const char *double_const(Compiler *c, double v)
 {
-    if (v == (double)(long long)v && v > -1e15 && v < 1e15)
+    if (v > -1e15 && v < 1e15 && v == (double)(long long)v)   /* in range before the cast */
         return sprintf_intern(c, "%lld.0", (long long)v);
     char buf[40];
     for (int prec = 1; prec <= 17; prec++) {   /* the shortest text that reads back exactly */

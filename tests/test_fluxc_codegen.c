@@ -455,6 +455,25 @@ static void test_fluxc_codegen_on_error(void **state)
     out_free(&o);
 }
 
+/* Retry factors as C constants that read back exactly: a whole number as
+ * "N.0", others by their shortest exact text, a factor beyond long long's
+ * range too (it was cast before its range was checked: fuzz finding F6). */
+static void test_fluxc_codegen_retry_factor_constants(void **state)
+{
+    (void)state;
+    Out o = gen("module shop;\n"
+                "stage a(i64) -> i64 = fa;\n"
+                "pipeline p(i64) -> i64 = retry(a, attempts: 3, backoff: exponential(1ms, factor: 2));\n"
+                "pipeline q(i64) -> i64 = retry(a, attempts: 3, backoff: exponential(1ms, factor: 1.5));\n"
+                "pipeline r(i64) -> i64 = retry(a, attempts: 3,\n"
+                "    backoff: exponential(1ms, factor: 222222222222222222222221.5));\n");
+    const char *c = o.c.data;
+    assert_has(c, ".factor = 2.0,");
+    assert_has(c, ".factor = 1.5,");
+    assert_has(c, ".factor = 2.2222222222222222e+23,");
+    out_free(&o);
+}
+
 static void test_fluxc_codegen_nested_pipeline(void **state)
 {
     (void)state;
@@ -520,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_fluxc_codegen_unsupported_combinator_is_a_diagnostic),
         cmocka_unit_test(test_fluxc_codegen_fanout_uses_task_groups),
         cmocka_unit_test(test_fluxc_codegen_on_error),
+        cmocka_unit_test(test_fluxc_codegen_retry_factor_constants),
         cmocka_unit_test(test_fluxc_codegen_nested_pipeline),
         cmocka_unit_test(test_fluxc_codegen_metrics_and_trace_pass_through),
         cmocka_unit_test(test_fluxc_codegen_templates_render),
